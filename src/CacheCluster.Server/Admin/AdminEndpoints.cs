@@ -1,0 +1,17 @@
+using CacheCluster.Server.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace CacheCluster.Server.Admin;
+
+/// <summary>The HTTP admin port: liveness and readiness for probes.</summary>
+public static class AdminEndpoints
+{
+    public static void Map(WebApplication app, NodeState node)
+    {
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapGet("/readyz", () => node.Ready
+            ? Results.Text("ready\n")
+            : Results.Text("starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+    }
+}

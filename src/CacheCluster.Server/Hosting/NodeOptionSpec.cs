@@ -1,0 +1,94 @@
+using System.Globalization;
+using CacheCluster.Core;
+using CacheCluster.Storage;
+
+namespace CacheCluster.Server.Hosting;
+
+/// <summary>
+/// One setting: its flag, its environment variable, its JSON key (the flag without dashes), its
+/// help text, and how a text value is checked and applied. The one table the CLI, the config
+/// file and the environment all read, so a new option is added in one place.
+/// </summary>
+public sealed record NodeOptionSpec(string Name, string Help, string DefaultText, Func<string, NodeOptions, string?> Apply)
+{
+    public string Flag => "--" + Name;
+    public string EnvVar => "CACHECLUSTER_" + Name.Replace('-', '_').ToUpperInvariant();
+
+    public static readonly NodeOptionSpec[] All =
+    [
+        new("resp-port", "TCP port for RESP (Redis protocol) clients", "6379", (v, o) => Port(v, p => o.RespPort = p)),
+        new("admin-port", "HTTP port for /healthz, /readyz", "8379", (v, o) => Port(v, p => o.AdminPort = p)),
+        new("bind", "address to listen on (0.0.0.0 for all)", "127.0.0.1", (v, o) => Bind(v, o)),
+        new("data-dir", "directory for the node's data", "./data", (v, o) => NonEmpty(v, s => o.DataDir = s)),
+        new("node-id", "stable node name", "the host name", (v, o) => NonEmpty(v, s => o.NodeId = s)),
+        new("shards", "number of shards (fixed for the life of a data directory)", "256", (v, o) => Shards(v, o)),
+        new("maxmemory", "memory budget for data, e.g. 100mb, 2gb (0 = unlimited)", "0", (v, o) => MaxMemory(v, o)),
+        new("maxmemory-policy", "allkeys-lru, volatile-lru or noeviction", "allkeys-lru", (v, o) => Policy(v, o)),
+    ];
+
+    static string? Port(string v, Action<int> set)
+    {
+        if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int p) || p < 0 || p > 65535)
+            return $"'{v}' is not a port number (0-65535)";
+        set(p);
+        return null;
+    }
+
+    static string? Bind(string v, NodeOptions o)
+    {
+        if (!System.Net.IPAddress.TryParse(v, out _) && v != "localhost")
+            return $"'{v}' is not an IP address";
+        o.Bind = v;
+        return null;
+    }
+
+    static string? NonEmpty(string v, Action<string> set)
+    {
+        if (string.IsNullOrWhiteSpace(v)) return "must not be empty";
+        set(v);
+        return null;
+    }
+
+    static string? Shards(string v, NodeOptions o)
+    {
+        if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1 || n > ShardMap.MaxShards)
+            return $"'{v}' is not a shard count (1-{ShardMap.MaxShards})";
+        o.Shards = n;
+        return null;
+    }
+
+    static string? MaxMemory(string v, NodeOptions o)
+    {
+        if (!ByteSize.TryParse(v, out long b)) return $"'{v}' is not a size (e.g. 0, 100mb, 2gb)";
+        o.MaxMemory = b;
+        return null;
+    }
+
+    static string? Policy(string v, NodeOptions o)
+    {
+        if (!EvictionPolicies.TryParse(v, out var p)) return $"'{v}' is not one of allkeys-lru, volatile-lru, noeviction";
+        o.MaxMemoryPolicy = p;
+        return null;
+    }
+}
+
+public static class EvictionPolicies
+{
+    public static bool TryParse(string v, out EvictionPolicy p)
+    {
+        switch (v.Trim().ToLowerInvariant())
+        {
+            case "allkeys-lru": p = EvictionPolicy.AllKeysLru; return true;
+            case "volatile-lru": p = EvictionPolicy.VolatileLru; return true;
+            case "noeviction": p = EvictionPolicy.NoEviction; return true;
+            default: p = default; return false;
+        }
+    }
+
+    public static string Name(EvictionPolicy p) => p switch
+    {
+        EvictionPolicy.AllKeysLru => "allkeys-lru",
+        EvictionPolicy.VolatileLru => "volatile-lru",
+        _ => "noeviction",
+    };
+}

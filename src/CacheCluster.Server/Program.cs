@@ -1,0 +1,3 @@
+using CacheCluster.Server.Cli;
+
+return await CliApp.RunAsync(args);

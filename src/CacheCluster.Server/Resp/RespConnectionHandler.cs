@@ -1,0 +1,24 @@
+using CacheCluster.Server.Hosting;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace CacheCluster.Server.Resp;
+
+/// <summary>Kestrel's entry point for the RESP port: one session per connection.</summary>
+public sealed class RespConnectionHandler(NodeState node, ILogger<RespConnectionHandler> log) : ConnectionHandler
+{
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        using var session = new RespSession(node, log,
+            connection.RemoteEndPoint?.ToString() ?? "?", connection.LocalEndPoint?.ToString() ?? "?");
+        try
+        {
+            await session.RunAsync(connection.Transport, connection.ConnectionClosed);
+        }
+        catch (Exception ex)
+        {
+            // a failing connection is closed; the node stays up
+            log.LogWarning(ex, "client {Id} ({Addr}) failed; connection closed", session.Id, session.RemoteAddress);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using CacheCluster.Actors.Shards;
+using CacheCluster.Core;
+using CacheCluster.Protocols.Resp;
+using CacheCluster.Protocols.Resp.Commands;
+using CacheCluster.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CacheCluster.Server.Resp;
+
+/// <summary>
+/// One RESP connection. Each read is parsed whole (every pipelined request in it), decoded into
+/// shard commands, sent as one message per shard, and answered in request order with a single
+/// flush. Requests that need several round trips (cross-shard RENAME, INFO ...) split the batch
+/// into segments so their effects stay ordered with the requests around them.
+/// </summary>
+public sealed partial class RespSession : IDisposable
+{
+    const int MaxRequestsPerBatch = 1024;
+
+    readonly NodeState _node;
+    readonly ILogger _log;
+    readonly RequestArena _arena = new();
+    readonly CommandBatch _batch = new();
+    readonly CommandBatch _aux = new();      // commands of multi-phase requests
+    readonly List<RespRequest> _requests = new();
+    readonly ArrayBufferWriter<byte> _discard = new(); // replies suppressed by CLIENT REPLY OFF/SKIP
+
+    public RespSession(NodeState node, ILogger log, string remote, string local)
+    {
+        _node = node;
+        _log = log;
+        RemoteAddress = remote;
+        LocalAddress = local;
+        Id = node.Register(this);
+    }
+
+    public long Id { get; }
+    public string RemoteAddress { get; }
+    public string LocalAddress { get; }
+    public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
+    public long LastCommandAtMs { get; private set; } = Environment.TickCount64;
+    public string? Name { get; private set; }
+    public string? LibName { get; private set; }
+    public string? LibVersion { get; private set; }
+    public string LastCommand { get; private set; } = "NULL";
+    public int Protocol { get; private set; } = 2;
+    public CommandCounters Counters { get; } = new();
+
+    // CLIENT REPLY: SkipPending is set by CLIENT REPLY SKIP and becomes SkipThis for the next command
+    enum ReplyMode { On, Off, SkipPending, SkipThis }
+    ReplyMode _replyMode;
+    bool _closeAfterWrite;
+
+    public async Task RunAsync(IDuplexPipe transport, CancellationToken aborted)
+    {
+        var input = transport.Input;
+        var output = transport.Output;
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                var result = await input.ReadAsync(aborted);
+                var buffer = result.Buffer;
+                ParseBatch(buffer, out var consumed);
+                input.AdvanceTo(consumed, buffer.End);
+                if (_requests.Count > 0)
+                {
+                    LastCommandAtMs = Environment.TickCount64;
+                    await ExecuteAsync(output);
+                    var flush = await output.FlushAsync(aborted);
+                    if (flush.IsCompleted) break;
+                }
+                if (_closeAfterWrite || result.IsCompleted) break;
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Microsoft.AspNetCore.Connections.ConnectionResetException) { }
+        catch (IOException) { }
+        finally
+        {
+            await input.CompleteAsync();
+            await output.CompleteAsync();
+        }
+    }
+
+    /// <summary>Parses and decodes every complete request in the buffer (up to a batch limit).</summary>
+    void ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    {
+        _requests.Clear();
+        _batch.Clear();
+        _arena.Reset();
+        var reader = new SequenceReader<byte>(buffer);
+        while (_requests.Count < MaxRequestsPerBatch)
+        {
+            var status = RespRequestParser.TryParse(ref reader, _arena, out var args, out var error);
+            if (status == RespParseStatus.Incomplete) break;
+            if (status == RespParseStatus.Empty) continue;
+            if (status == RespParseStatus.Error)
+            {
+                // Redis answers a protocol error and closes the connection.
+                _requests.Add(new RespRequest { Kind = RequestKind.Error, ErrorText = error, First = _batch.Count });
+                _closeAfterWrite = true;
+                _log.LogDebug("client {Id} {Addr}: {Error}", Id, RemoteAddress, error);
+                break;
+            }
+            var req = _node.Decoder.Decode(args, _batch);
+            Count(req, args);
+            _requests.Add(req);
+        }
+        consumed = reader.Position;
+    }
+
+    void Count(in RespRequest req, ArgumentList args)
+    {
+        var id = req.Def?.Id ?? RespCommandId.Unknown;
+        Counters.Call(id);
+        if (req.Kind == RequestKind.Error) Counters.Fail(id);
+    }
+
+    /// <summary>Runs the batch segment by segment and writes every reply in request order.</summary>
+    async ValueTask ExecuteAsync(PipeWriter output)
+    {
+        int segment = 0;          // first request of the current segment
+        int segmentCommands = 0;  // first batch command of the current segment
+        for (int i = 0; i < _requests.Count; i++)
+        {
+            var req = _requests[i];
+            if (!IsBarrier(req)) continue;
+            await _node.Region.ExecuteAsync(_batch, segmentCommands, req.First);
+            WriteReplies(output, segment, i);
+            await RunBarrierAsync(output, req);
+            segment = i + 1;
+            segmentCommands = req.First + req.Count;
+        }
+        await _node.Region.ExecuteAsync(_batch, segmentCommands, _batch.Count);
+        WriteReplies(output, segment, _requests.Count);
+    }
+
+    static bool IsBarrier(in RespRequest req) => req.Kind == RequestKind.Coordinated ||
+        (req.Kind == RequestKind.Local && req.Def!.Id is RespCommandId.Info or RespCommandId.Config);
+
+    void WriteReplies(PipeWriter output, int from, int to)
+    {
+        for (int i = from; i < to; i++)
+        {
+            var req = _requests[i];
+            var w = Writer(output);
+            if (req.Kind == RequestKind.Local) WriteLocal(ref w, req);
+            else RespReplyFormatter.Write(ref w, req, _batch.Replies, _node.Region.ShardCount);
+            AfterReply(req);
+        }
+    }
+
+    /// <summary>Where the next reply goes: the socket, or nowhere under CLIENT REPLY OFF/SKIP.</summary>
+    RespWriter Writer(PipeWriter output)
+    {
+        if (_replyMode == ReplyMode.Off || _replyMode == ReplyMode.SkipThis)
+        {
+            _discard.Clear();
+            return new RespWriter(_discard, Protocol);
+        }
+        return new RespWriter(output, Protocol);
+    }
+
+    void AfterReply(in RespRequest req)
+    {
+        if (req.Def != null) LastCommand = req.Def.Name;
+        if (_replyMode == ReplyMode.SkipThis) _replyMode = ReplyMode.On;
+        else if (_replyMode == ReplyMode.SkipPending) _replyMode = ReplyMode.SkipThis;
+    }
+
+    /// <summary>Sends one command to its shard outside the main batch and returns the reply.</summary>
+    async ValueTask<Reply> AskShardAsync(Command command, int shard)
+    {
+        _aux.Clear();
+        _aux.Add(shard) = command;
+        await _node.Region.ExecuteAsync(_aux, 0, 1);
+        return _aux.Replies[0];
+    }
+
+    public void Dispose()
+    {
+        _node.Unregister(this);
+        _arena.Dispose();
+    }
+}

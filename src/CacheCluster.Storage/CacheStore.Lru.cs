@@ -1,0 +1,31 @@
+namespace CacheCluster.Storage;
+
+// Intrusive doubly-linked LRU list through Entry.LruPrev/LruNext: head = most recent, tail = next victim.
+public sealed partial class CacheStore
+{
+    private void LinkHead(int h)
+    {
+        ref Entry e = ref _entries[h];
+        e.LruPrev = -1;
+        e.LruNext = _lruHead;
+        if (_lruHead >= 0) _entries[_lruHead].LruPrev = h;
+        else _lruTail = h;
+        _lruHead = h;
+    }
+
+    private void UnlinkLru(int h)
+    {
+        ref Entry e = ref _entries[h];
+        if (e.LruPrev >= 0) _entries[e.LruPrev].LruNext = e.LruNext;
+        else _lruHead = e.LruNext;
+        if (e.LruNext >= 0) _entries[e.LruNext].LruPrev = e.LruPrev;
+        else _lruTail = e.LruPrev;
+    }
+
+    private void MoveToHead(int h)
+    {
+        if (_lruHead == h) return;
+        UnlinkLru(h);
+        LinkHead(h);
+    }
+}
