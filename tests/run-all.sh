@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of the repository: unit tests of each layer and the integration tests that drive
+# real node processes with real clients (redis-cli, redis-py, the Ruby redis gem) and compare
+# against a real redis-server. Installs those clients when they are missing (needs root + apt).
+# Last line of output: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need_pkgs+=(redis-tools)
+/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need_pkgs+=(python3-redis)
+ruby -e 'require "redis"' >/dev/null 2>&1 || need_pkgs+=(ruby ruby-redis)
+if ((${#need_pkgs[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "installing test dependencies: ${need_pkgs[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "missing test dependencies (install them first): ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+fi
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet build CacheCluster.sln -c Release -nologo -v q || exit 1
+dotnet test CacheCluster.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
+
+passed=0 failed=0
+for trx in "$results"/*.trx; do
+  [[ -f $trx ]] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if ((status != 0 && failed == 0)); then failed=1; fi  # a crashed test host counts as a failure
+echo "$passed passed, $failed failed"
+exit $status
