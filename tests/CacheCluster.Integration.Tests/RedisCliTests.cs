@@ -210,7 +210,7 @@ public sealed class RedisCliTests
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         var one = await c.CallAsync("COMMAND", "DOCS", "GET");
-        Assert.Equal(1, one.AsDictionary().Count);
+        Assert.Single(one.AsDictionary());
     }
 }
 

@@ -86,7 +86,18 @@ public partial struct RespWriter
     /// <summary>A bulk string holding the UTF-8 encoding of <paramref name="value"/>.</summary>
     public readonly void WriteBulkString(string value)
     {
-        WriteHeader((byte)'$', Encoding.UTF8.GetByteCount(value));
+        int byteCount = Encoding.UTF8.GetByteCount(value);
+        if (byteCount <= SingleSpanBulk)
+        {
+            Span<byte> span = _output.GetSpan(MaxHeader + byteCount + 2);
+            int n = FormatHeader(span, (byte)'$', byteCount);
+            n += Encoding.UTF8.GetBytes(value, span[n..]);
+            span[n++] = (byte)'\r';
+            span[n++] = (byte)'\n';
+            _output.Advance(n);
+            return;
+        }
+        WriteHeader((byte)'$', byteCount);
         WriteUtf8(value, sanitize: false);
         WriteRaw("\r\n"u8);
     }
@@ -191,9 +202,18 @@ public partial struct RespWriter
 
     private readonly void WriteLine(byte prefix, string text)
     {
-        Span<byte> span = _output.GetSpan(1);
-        span[0] = prefix;
-        _output.Advance(1);
+        if (text.Length <= SingleSpanChars)
+        {
+            Span<byte> span = _output.GetSpan(text.Length * 3 + 3);
+            span[0] = prefix;
+            int n = Encoding.UTF8.GetBytes(text, span[1..]);
+            Sanitize(span.Slice(1, n));
+            span[n + 1] = (byte)'\r';
+            span[n + 2] = (byte)'\n';
+            _output.Advance(n + 3);
+            return;
+        }
+        WriteRaw([prefix]);
         WriteUtf8(text, sanitize: true);
         WriteRaw("\r\n"u8);
     }

@@ -12,7 +12,9 @@ public sealed class DifferentialFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Redis = await RedisServerProcess.StartAsync();
-        Node = await NodeProcess.StartAsync();
+        // The reference redis-server runs with its defaults (noeviction); the node is configured the same way so that
+        // configuration-dependent replies (CONFIG GET, OBJECT FREQ) are comparable.
+        Node = await NodeProcess.StartAsync(new NodeOptions { MaxMemoryPolicy = "noeviction" });
     }
 
     public async Task DisposeAsync()

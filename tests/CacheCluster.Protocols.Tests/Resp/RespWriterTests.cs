@@ -123,7 +123,22 @@ public class RespWriterTests
     }
 
     [Theory]
+    [InlineData(2047)]
+    [InlineData(2048)]
+    [InlineData(2049)]
+    [InlineData(4096)]
+    [InlineData(4097)]
+    public void AsciiStringsAroundTheSingleSpanLimits(int length)
+    {
+        string text = new('q', length);
+        Both(w => w.WriteBulkString(text), $"${length}\r\n{text}\r\n", $"${length}\r\n{text}\r\n");
+        Both(w => w.WriteSimpleString(text), $"+{text}\r\n", $"+{text}\r\n");
+        Both(w => w.WriteError(text), $"-{text}\r\n", $"-{text}\r\n");
+    }
+
+    [Theory]
     [InlineData(10)]
+    [InlineData(700)]
     [InlineData(2048)]
     [InlineData(2049)]
     [InlineData(50_000)]
