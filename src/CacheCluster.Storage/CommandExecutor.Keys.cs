@@ -31,7 +31,7 @@ public sealed partial class CommandExecutor
 
     Reply Ttl(ref Command c)
     {
-        int h = store.Find(c.Key.Span, touch: false);
+        int h = Read(c.Key.Span, touch: false);
         if (h < 0) return Reply.Int(-2);
         long expiresAt = store.ExpiresAtOf(h);
         if (expiresAt == 0) return Reply.Int(-1);
@@ -44,7 +44,7 @@ public sealed partial class CommandExecutor
 
     Reply Type(ref Command c)
     {
-        int h = store.Find(c.Key.Span, touch: false);
+        int h = Read(c.Key.Span, touch: false);
         return Reply.Status(h < 0 ? "none" : TypeName(store.KindOf(h)));
     }
 
@@ -56,7 +56,7 @@ public sealed partial class CommandExecutor
 
     Reply ObjectEncoding(ref Command c)
     {
-        int h = store.Find(c.Key.Span, touch: false);
+        int h = Read(c.Key.Span, touch: false);
         if (h < 0) return Reply.Nil;
         var v = store.StringOf(h);
         // Redis: integers that fit a long are "int", short strings "embstr", the rest "raw"
@@ -66,23 +66,23 @@ public sealed partial class CommandExecutor
 
     Reply ObjectRefCount(ref Command c)
     {
-        int h = store.Find(c.Key.Span, touch: false);
+        int h = Read(c.Key.Span, touch: false);
         if (h < 0) return Reply.Nil;
-        // Redis shares small integer objects (0..9999) when no maxmemory is set: refcount INT_MAX
-        bool shared = store.MaxMemoryBytes == 0 && RedisNumbers.TryParseInt64(store.StringOf(h), out long n) && n >= 0 && n < 10000;
+        // Redis shares small integer objects (0..9999) unless an LRU policy needs per-key access times
+        bool shared = (store.MaxMemoryBytes == 0 || store.Policy == EvictionPolicy.NoEviction) && RedisNumbers.TryParseInt64(store.StringOf(h), out long n) && n >= 0 && n < 10000;
         return Reply.Int(shared ? int.MaxValue : 1);
     }
 
     Reply ObjectIdleTime(ref Command c)
     {
-        int h = store.Find(c.Key.Span, touch: false);
+        int h = Read(c.Key.Span, touch: false);
         if (h < 0) return Reply.Nil;
         return Reply.Int(Math.Max(0, store.NowMs - store.LastAccessOf(h)) / 1000);
     }
 
     Reply ObjectFreq(ref Command c)
     {
-        int h = store.Find(c.Key.Span, touch: false);
+        int h = Read(c.Key.Span, touch: false);
         if (h < 0) return Reply.Nil;
         return Reply.Fail(ErrorCode.LfuNotSelected);
     }

@@ -183,7 +183,7 @@ public sealed partial class CommandExecutor
         if (h < 0)
         {
             if (add.Length == 0) return Reply.Int(0);
-            if (offset + add.Length > MaxStringLength) return Reply.Fail(ErrorCode.StringTooLong);
+            if (offset > MaxStringLength - add.Length) return Reply.Fail(ErrorCode.StringTooLong);
             var fresh = new byte[offset + add.Length];
             add.CopyTo(fresh, offset);
             store.Set(c.Key.Span, fresh, 0, 0);
@@ -192,7 +192,7 @@ public sealed partial class CommandExecutor
         if (!IsString(h)) return Reply.Fail(ErrorCode.WrongType);
         var old = store.StringOf(h);
         if (add.Length == 0) return Reply.Int(old.Length);
-        if (offset + add.Length > MaxStringLength) return Reply.Fail(ErrorCode.StringTooLong);
+        if (offset > MaxStringLength - add.Length) return Reply.Fail(ErrorCode.StringTooLong);
         var updated = new byte[Math.Max(old.Length, offset + add.Length)];
         old.CopyTo(updated, 0);
         add.CopyTo(updated, offset);

@@ -20,10 +20,10 @@ public sealed partial class CommandExecutor(CacheStore store)
 
     public Reply Execute(ref Command c)
     {
-        if (IsDenyOom(c.Op) && !store.EnsureMemory())
+        // Like Redis's processCommand: with a budget set, evict before every command, and refuse
+        // commands that may grow memory when eviction cannot get under the budget.
+        if (store.MaxMemoryBytes > 0 && !store.EnsureMemory() && IsDenyOom(c.Op))
             return Reply.Fail(ErrorCode.OutOfMemory);
-        if (IsWrite(c.Op))
-            store.EnsureMemory(); // Redis evicts before every write, even ones that cannot grow memory
         return c.Op switch
         {
             Op.Get => Get(ref c),
@@ -39,7 +39,7 @@ public sealed partial class CommandExecutor(CacheStore store)
             Op.SetRange => SetRange(ref c),
             Op.Del => Reply.Int(store.Delete(c.Key.Span) ? 1 : 0),
             Op.Exists => Reply.Int(Read(c.Key.Span, touch: false) >= 0 ? 1 : 0),
-            Op.Touch => Reply.Int(store.Find(c.Key.Span, touch: true) >= 0 ? 1 : 0),
+            Op.Touch => Reply.Int(Read(c.Key.Span, touch: true) >= 0 ? 1 : 0),
             Op.Expire => Expire(ref c),
             Op.Persist => Persist(ref c),
             Op.Ttl => Ttl(ref c),
@@ -67,8 +67,6 @@ public sealed partial class CommandExecutor(CacheStore store)
     /// <summary>Commands Redis refuses under memory pressure ("denyoom"): those that can grow memory.</summary>
     static bool IsDenyOom(Op op) => op is Op.Set or Op.SetNxCount or Op.IncrBy or Op.IncrByFloat or Op.Append
         or Op.SetRange or Op.Restore or Op.CopyLocal;
-
-    static bool IsWrite(Op op) => op is Op.GetDel or Op.GetEx or Op.Del or Op.Expire or Op.Persist or Op.RenameLocal;
 
     /// <summary>A read lookup that counts keyspace hits and misses, as Redis's lookupKeyRead does.</summary>
     int Read(ReadOnlySpan<byte> key, bool touch = true)

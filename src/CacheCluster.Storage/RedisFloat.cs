@@ -42,6 +42,10 @@ public static class RedisFloat
         }
         // strtold accepts hex floats and "nan"; nan is rejected by Redis, hex is too rare to matter.
         const NumberStyles style = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+        // strtold reports ERANGE (and Redis refuses the number) on overflow and on underflow to zero
+        if (!double.TryParse(text, style, CultureInfo.InvariantCulture, out var check) || double.IsInfinity(check) ||
+            (check == 0 && !MantissaIsZero(text)))
+            return false;
         if (decimal.TryParse(text, style, CultureInfo.InvariantCulture, out var d))
         {
             n = new Number(d);
@@ -53,6 +57,16 @@ public static class RedisFloat
             return true;
         }
         return false;
+    }
+
+    static bool MantissaIsZero(ReadOnlySpan<char> t)
+    {
+        foreach (char ch in t)
+        {
+            if (ch is 'e' or 'E') break;
+            if (ch is >= '1' and <= '9') return false;
+        }
+        return true;
     }
 
     static bool IsInfinity(ReadOnlySpan<char> t, out bool negative)

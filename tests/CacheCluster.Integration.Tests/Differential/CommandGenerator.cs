@@ -108,11 +108,17 @@ public sealed class GenContext
         _ => Rng.Next(-1000, 1000).ToString(),
     };
 
-    public string FloatIncrement() => Rng.Next(6) switch
+    /// <summary>
+    /// Mostly binary-exact increments (Redis computes INCRBYFLOAT in 80-bit long double and prints 17 decimals, so
+    /// arbitrary doubles produce long-double artifacts; those are pinned by the "incrbyfloat" edge-case group instead
+    /// of cascading through every random sequence).
+    /// </summary>
+    public string FloatIncrement() => Rng.Next(10) switch
     {
         0 => Pick("1e308", "inf", "-inf", "nan", "+inf", "1e-320", "abc", "", " 2", "0x10", "3.0e3", "5.0000000000000001", "1.7976931348623157e308", "-1e308", "10.", ".5"),
         1 => Pick("0", "-0", "0.0"),
-        _ => (Rng.NextDouble() * 200 - 100).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        2 => (Rng.NextDouble() * 200 - 100).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        _ => (Rng.Next(-4000, 4000) / 8.0).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>Relative seconds: never small positive values (1..99) so keys cannot expire between the two servers' executions.</summary>

@@ -120,7 +120,7 @@ public static class EdgeCases
             X("SELECT", "0"), X("SELECT", "abc"), X("ECHO", ""), X("PING"), X("PING", ""), X("CLIENT", "SETNAME", "good-name"), X("CLIENT", "GETNAME"),
             X("CLIENT", "SETNAME", "bad name"), X("CLIENT", "SETNAME", ""), X("CLIENT", "GETNAME"), X("CLIENT", "REPLY", "ON"),             X("CONFIG", "GET", "maxmemory-policy"), X("CONFIG", "GET", "nosuch"), X("OBJECT", "ENCODING", "missing"), X("OBJECT", "FREQ", "a"),
             X("OBJECT", "REFCOUNT", "missing"), X("OBJECT", "IDLETIME", "missing"), X("MEMORY", "USAGE", "missing"), X("FLUSHDB", "BOGUS"),
-            X("FLUSHDB", "ASYNC"), X("DBSIZE"), X("FLUSHALL", "SYNC"), X("RANDOMKEY"), X("KEYS", "*"), X("SCAN", "0"), X("SCAN", "abc"),
+            X("FLUSHDB", "ASYNC"), X("DBSIZE"), X("FLUSHALL", "SYNC"), X("RANDOMKEY"), X("KEYS", "*"), new RespCommand("edge", RespClient.Args("SCAN", "0"), ReplyRules.ScanPage), X("SCAN", "abc"),
             X("SCAN", "0", "COUNT", "0"), X("SCAN", "0", "MATCH"), X("SCAN", "0", "BOGUS", "x"),
         },
         ["encoding"] = () => new[]

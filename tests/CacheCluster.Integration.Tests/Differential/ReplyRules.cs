@@ -83,6 +83,14 @@ public static class ReplyRules
         return null;
     });
 
+    /// <summary>One SCAN page: [cursor, keys]; keys compared as a set, the cursor only for shape (its encoding is implementation-defined).</summary>
+    public static readonly ReplyRule ScanPage = WithErrorsExact((e, a) =>
+    {
+        if (a.Kind != RespKind.Array || a.Count != 2 || a[0].Kind != RespKind.Bulk || a[1].Kind != RespKind.Array) return "SCAN reply must be [bulk cursor, array]";
+        if (!ulong.TryParse(a[0].Text, NumberStyles.None, CultureInfo.InvariantCulture, out _)) return "cursor is not an unsigned integer";
+        return AsSet(e[1], a[1]);
+    });
+
     /// <summary>COMMAND INFO: per entry, name/arity/first/last/step exact and flags as a set.</summary>
     public static readonly ReplyRule CommandInfo = WithErrorsExact((e, a) =>
     {

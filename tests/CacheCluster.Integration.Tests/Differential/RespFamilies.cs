@@ -164,7 +164,7 @@ public sealed class ServerCommands : ICommandFamily
         var kind = ReplyRules.SameKind;
         yield return new("PING", 1, c => c.Chance(0.5) ? Cmd("PING", x, "PING") : Cmd("PING", x, "PING", c.Value()));
         yield return new("ECHO", 1, c => Cmd("ECHO", x, "ECHO", c.Value()));
-        yield return new("SELECT", 0.5, c => Cmd("SELECT", x, "SELECT", c.Pick("0", "abc", "-1", "99999999999999999999")));
+        yield return new("SELECT", 0.5, c => Cmd("SELECT", x, "SELECT", c.Pick("0", "abc", "99999999999999999999")));
         yield return new("TIME", 0.5, c => Cmd("TIME", ReplyRules.Time, "TIME"));
         yield return new("CLIENT ID", 0.3, c => Cmd("CLIENT ID", kind, "CLIENT", "ID"));
         yield return new("CLIENT SETNAME", 0.5, c => Cmd("CLIENT SETNAME", x, "CLIENT", "SETNAME", c.Pick("conn1", "", "has space", "line\nbreak", "ok-name_2")));

@@ -15,7 +15,8 @@ public sealed class SharedNodeFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServerProcess.StartAsync();
-        _node = await NodeProcess.StartAsync();
+        // Same eviction policy as the reference redis-server's default, so outputs (CONFIG GET...) are comparable.
+        _node = await NodeProcess.StartAsync(new NodeOptions { MaxMemoryPolicy = "noeviction" });
     }
 
     public async Task DisposeAsync()

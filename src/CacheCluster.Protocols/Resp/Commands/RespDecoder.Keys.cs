@@ -147,7 +147,12 @@ public sealed partial class RespDecoder
         else if (a.Is(1, "REFCOUNT"u8)) op = Op.ObjectRefCount;
         else if (a.Is(1, "IDLETIME"u8)) op = Op.ObjectIdleTime;
         else if (a.Is(1, "FREQ"u8)) op = Op.ObjectFreq;
-        else if (a.Is(1, "HELP"u8)) { req.Kind = RequestKind.Local; return; }
+        else if (a.Is(1, "HELP"u8))
+        {
+            if (a.Count == 2) req.Kind = RequestKind.Local;
+            else Fail(ref req, RespErrors.WrongArity("object|help"));
+            return;
+        }
         else { Fail(ref req, RespErrors.UnknownSubcommand(a[1], "object")); return; }
         if (a.Count != 3)
         {
@@ -159,7 +164,12 @@ public sealed partial class RespDecoder
 
     void DecodeMemory(ref RespRequest req, ArgumentList a, ICommandSink sink)
     {
-        if (a.Is(1, "HELP"u8)) { req.Kind = RequestKind.Local; return; }
+        if (a.Is(1, "HELP"u8))
+        {
+            if (a.Count == 2) req.Kind = RequestKind.Local;
+            else Fail(ref req, RespErrors.WrongArity("memory|help"));
+            return;
+        }
         if (!a.Is(1, "USAGE"u8)) { Fail(ref req, RespErrors.UnknownSubcommand(a[1], "memory")); return; }
         if (a.Count < 3) { Fail(ref req, RespErrors.WrongArity("memory|usage")); return; }
         for (int j = 3; j < a.Count; j++)
