@@ -54,3 +54,25 @@ public sealed partial class CacheStore
         if (!ok) throw new InvalidOperationException("CacheStore invariant violated: " + what);
     }
 }
+
+public sealed partial class CacheStore
+{
+    /// <summary>
+    /// Whether the store's structure is intact (O(n)). A shard that failed mid-command uses this
+    /// to decide whether its data can be kept across the restart.
+    /// </summary>
+    public bool IsConsistent(out string? problem)
+    {
+        try
+        {
+            CheckInvariants();
+            problem = null;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            problem = ex.Message;
+            return false;
+        }
+    }
+}

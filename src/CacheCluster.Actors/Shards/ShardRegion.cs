@@ -23,6 +23,7 @@ public sealed class ShardRegion : IAsyncDisposable
     readonly ActorSystem _system;
     readonly ShardRegionOptions _options;
     readonly ActorRef<ShardMessage>[] _shards;
+    readonly CommandExecutor?[] _executors;
     Timer? _expireTimer;
 
     public ShardRegion(ActorSystem system, ShardRegionOptions options)
@@ -31,6 +32,7 @@ public sealed class ShardRegion : IAsyncDisposable
         _options = options;
         Map = new ShardMap(options.ShardCount);
         _shards = new ActorRef<ShardMessage>[options.ShardCount];
+        _executors = new CommandExecutor?[options.ShardCount];
     }
 
     public ShardMap Map { get; }
@@ -53,8 +55,20 @@ public sealed class ShardRegion : IAsyncDisposable
         Started = true;
     }
 
-    ShardActor CreateShard(int id) =>
-        new(id, new CommandExecutor(new CacheStore(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1)));
+    /// <summary>
+    /// Makes a shard's actor. On a restart the shard keeps its data when the store is still
+    /// structurally sound; otherwise it starts empty (until the journal can recover it).
+    /// </summary>
+    ShardActor CreateShard(int id)
+    {
+        var executor = _executors[id];
+        if (executor == null || !executor.Store.IsConsistent(out _))
+        {
+            executor = new CommandExecutor(new CacheStore(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1));
+            _executors[id] = executor;
+        }
+        return new ShardActor(id, executor);
+    }
 
     void Tick()
     {

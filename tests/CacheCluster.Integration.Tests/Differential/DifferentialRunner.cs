@@ -15,12 +15,18 @@ public sealed class DiffReport
     public List<string> RecentHistory { get; } = new();
     public Dictionary<string, int> TemplateCounts { get; } = new();
 
+    public Dictionary<string, int> MismatchesByTemplate { get; } = new();
+    public int Resyncs { get; set; }
+
     public bool Ok => TotalMismatches == 0 && AbortReason == null;
 
     public string Describe(int maxShown = 10)
     {
         var sb = new StringBuilder();
         sb.AppendLine($"{Label}: executed {Executed} commands, {TotalMismatches} mismatches{(AbortReason != null ? ", ABORTED: " + AbortReason : "")}");
+        if (MismatchesByTemplate.Count > 0)
+            sb.AppendLine($"  mismatches by template: {string.Join(", ", MismatchesByTemplate.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}={kv.Value}"))}" +
+                          (Resyncs > 0 ? $" (subject state re-synced from the reference after each mismatch: {Resyncs}x, so later mismatches are not just consequences of earlier ones)" : ""));
         foreach (var m in Mismatches.Take(maxShown))
         {
             sb.AppendLine($"  #{m.Index} [{m.Command.Template}] {m.Command}");
@@ -40,7 +46,13 @@ public sealed class DiffReport
 /// <summary>Sends the same command stream to a reference server and a subject server and compares each reply pair.</summary>
 public static class DifferentialRunner
 {
-    public static async Task<DiffReport> RunAsync(RespClient reference, RespClient subject, IEnumerable<RespCommand> commands, string label, int keepMismatches = 10, int historyLength = 8)
+    /// <summary>
+    /// Copies the reference's state into the subject after a mismatch, so one divergence doesn't make every later
+    /// command on that key mismatch too. Null: no re-sync.
+    /// </summary>
+    public delegate Task Resync(RespClient reference, RespClient subject);
+
+    public static async Task<DiffReport> RunAsync(RespClient reference, RespClient subject, IEnumerable<RespCommand> commands, string label, int keepMismatches = 10, int historyLength = 8, Resync? resync = null)
     {
         var report = new DiffReport { Label = label };
         var history = new Queue<string>();
@@ -78,8 +90,23 @@ public static class DifferentialRunner
             if (reason != null)
             {
                 report.TotalMismatches++;
+                report.MismatchesByTemplate[cmd.Template] = report.MismatchesByTemplate.GetValueOrDefault(cmd.Template) + 1;
                 if (report.Mismatches.Count < keepMismatches) report.Mismatches.Add(new Mismatch(index, cmd, expected, actual, reason));
                 if (report.RecentHistory.Count == 0) report.RecentHistory.AddRange(history);
+                if (resync != null)
+                {
+                    try
+                    {
+                        await resync(reference, subject);
+                        report.Resyncs++;
+                    }
+                    catch (Exception e)
+                    {
+                        report.AbortReason = $"re-sync after #{index} failed: {e.Message}";
+                        report.Executed = index + 1;
+                        break;
+                    }
+                }
             }
 
             history.Enqueue($"#{index} {Shorten(cmd.ToString())} -> {Shorten(expected.ToString())}");
@@ -120,6 +147,26 @@ public static class DifferentialRunner
             HugeValueRate = baseOptions?.HugeValueRate ?? 0.003,
         };
         var gen = new CommandGenerator(seed, options, families);
-        return await RunAsync(reference, subject, gen.Take(count), $"seed={seed} RESP{protocol}");
+        return await RunAsync(reference, subject, gen.Take(count), $"seed={seed} RESP{protocol}", resync: StringKeyResync(options.KeyPool));
     }
+
+    /// <summary>Re-sync for string-only key pools: copy each pool key's value and remaining TTL from the reference to the subject.</summary>
+    public static Resync StringKeyResync(IReadOnlyList<byte[]> keys) => async (reference, subject) =>
+    {
+        foreach (var key in keys)
+        {
+            var value = await reference.CallAsync("GET", key);
+            if (value.IsNull)
+            {
+                await subject.CallAsync("DEL", key);
+                continue;
+            }
+            if (value.Kind != RespKind.Bulk) throw new InvalidOperationException($"reference GET {RespValue.Escape(key)} answered {value}");
+            var pttl = await reference.CallAsync("PTTL", key);
+            var set = pttl.Integer > 0
+                ? await subject.CallAsync("SET", key, value.Bytes!, "PX", pttl.Integer)
+                : await subject.CallAsync("SET", key, value.Bytes!);
+            if (set.Kind != RespKind.SimpleString) throw new InvalidOperationException($"subject SET {RespValue.Escape(key)} answered {set}");
+        }
+    };
 }
