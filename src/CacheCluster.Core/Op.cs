@@ -68,4 +68,6 @@ public enum CommandOptions : ushort
     NilOnWrongType = 1 << 8, // MGET answers nil for non-strings
     Replace = 1 << 9,
     TypeFilter = 1 << 10,
+    HasPattern = 1 << 11,
+    BadArgument = 1 << 12,   // a validation error Redis reports only after the key lookup (GETEX); Int2 = ErrorCode    // SCAN MATCH given (an empty pattern matches only the empty key)
 }

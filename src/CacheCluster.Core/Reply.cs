@@ -30,6 +30,7 @@ public enum ErrorCode : byte
     NoSuchKey,
     SameObject,        // COPY onto itself
     LfuNotSelected,
+    InvalidExpireTime, // worded with the command's name by the protocol writer
     Internal,          // an unexpected failure inside the shard (it restarted)
 }
 

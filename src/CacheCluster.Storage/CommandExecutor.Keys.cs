@@ -48,6 +48,14 @@ public sealed partial class CommandExecutor
         return Reply.Status(h < 0 ? "none" : TypeName(store.KindOf(h)));
     }
 
+    static readonly byte[] StringTypeName = "string"u8.ToArray();
+
+    static byte[] TypeNameBytes(ValueKind kind) => kind switch
+    {
+        ValueKind.String => StringTypeName,
+        _ => [],
+    };
+
     public static string TypeName(ValueKind kind) => kind switch
     {
         ValueKind.String => "string",
@@ -167,11 +175,12 @@ public sealed partial class CommandExecutor
         long next = store.Scan(c.Int1, (int)Math.Min(c.Int2, int.MaxValue), _handles);
         var keys = new List<byte[]>(_handles.Count);
         var pattern = c.Pattern.Span;
+        bool match = (c.Options & CommandOptions.HasPattern) != 0;
         bool typeFilter = (c.Options & CommandOptions.TypeFilter) != 0;
         foreach (int h in _handles)
         {
-            if (pattern.Length > 0 && !Glob.Match(pattern, store.KeyOf(h))) continue;
-            if (typeFilter && !System.Text.Encoding.ASCII.GetBytes(TypeName(store.KindOf(h))).AsSpan().SequenceEqual(c.Value))
+            if (match && !Glob.Match(pattern, store.KeyOf(h))) continue;
+            if (typeFilter && !TypeNameBytes(store.KindOf(h)).AsSpan().SequenceEqual(c.Value))
                 continue;
             keys.Add(store.KeyArrayOf(h));
         }

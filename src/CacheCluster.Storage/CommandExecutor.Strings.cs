@@ -68,6 +68,7 @@ public sealed partial class CommandExecutor
         int h = Read(c.Key.Span);
         if (h < 0) return Reply.Nil;
         if (!IsString(h)) return Reply.Fail(ErrorCode.WrongType);
+        if ((c.Options & CommandOptions.BadArgument) != 0) return Reply.Fail((ErrorCode)c.Int2);
         var r = ValueReply(h);
         if ((c.Options & CommandOptions.HasExpiry) != 0)
         {

@@ -59,8 +59,11 @@ public static class RespErrors
         _ => Internal,
     };
 
+    /// <summary>Redis formats arguments with "%.*s": at most max bytes, and stops at a NUL byte.</summary>
     static string Clip(ReadOnlySpan<byte> s, int max)
     {
+        int nul = s.IndexOf((byte)0);
+        if (nul >= 0) s = s[..nul];
         if (s.Length > max) s = s[..max];
         return Encoding.Latin1.GetString(s);
     }

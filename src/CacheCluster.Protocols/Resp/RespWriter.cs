@@ -200,21 +200,23 @@ public partial struct RespWriter
         _output.Advance(text.Length + 3);
     }
 
+    /// <summary>
+    /// Status and error lines are written as Latin-1: their texts are ASCII, or carry a client's
+    /// own bytes decoded as Latin-1 (e.g. "unknown command 'x'"), which must go back byte for byte.
+    /// </summary>
     private readonly void WriteLine(byte prefix, string text)
     {
-        if (text.Length <= SingleSpanChars)
-        {
-            Span<byte> span = _output.GetSpan(text.Length * 3 + 3);
-            span[0] = prefix;
-            int n = Encoding.UTF8.GetBytes(text, span[1..]);
-            Sanitize(span.Slice(1, n));
-            span[n + 1] = (byte)'\r';
-            span[n + 2] = (byte)'\n';
-            _output.Advance(n + 3);
-            return;
-        }
         WriteRaw([prefix]);
-        WriteUtf8(text, sanitize: true);
+        ReadOnlySpan<char> chars = text;
+        while (!chars.IsEmpty)
+        {
+            int take = Math.Min(chars.Length, PieceHint);
+            Span<byte> span = _output.GetSpan(take);
+            int n = Encoding.Latin1.GetBytes(chars[..take], span);
+            Sanitize(span[..n]);
+            _output.Advance(n);
+            chars = chars[take..];
+        }
         WriteRaw("\r\n"u8);
     }
 

@@ -62,7 +62,11 @@ public static class NodeHost
         app.Lifetime.ApplicationStarted.Register(() =>
             log.LogInformation("Ready to accept connections: RESP on {Bind}:{Resp}, admin on {Bind}:{Admin}",
                 options.Bind, options.RespPort, options.Bind, options.AdminPort));
-        app.Lifetime.ApplicationStopping.Register(() => log.LogInformation("shutting down"));
+        app.Lifetime.ApplicationStopping.Register(() =>
+        {
+            log.LogInformation("shutting down: closing {Clients} client connections", node.Clients.Count);
+            node.BeginStopping();
+        });
 
         await app.RunAsync();
         await node.Region.DisposeAsync();

@@ -27,6 +27,11 @@ public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegi
     readonly long[] _retiredFailed = new long[CommandCounters.Slots];
 
     public bool Ready => Region.Started;
+
+    readonly CancellationTokenSource _stopping = new();
+    /// <summary>Cancelled when the node begins to shut down: connections close.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+    public void BeginStopping() => _stopping.Cancel();
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
     public long RejectedConnections => 0; // no connection limit yet
 

@@ -31,7 +31,7 @@ public static class RespCommandInfo
             for (int i = 2; i < a.Count; i++)
             {
                 if (RespCommandTable.TryFind(a[i], out var c)) WriteInfo(ref w, c);
-                else w.WriteNullArray();
+                else w.WriteNull();
             }
         }
         else if (a.Is(1, "DOCS"u8)) WriteDocs(ref w, a);
@@ -53,8 +53,14 @@ public static class RespCommandInfo
         w.WriteInteger(c.FirstKey);
         w.WriteInteger(c.LastKey);
         w.WriteInteger(c.Step);
-        w.WriteSetHeader(1);
+        // ACL categories as Redis lists them: access, data type, speed
+        bool write = Array.IndexOf(c.Flags, "write") >= 0, read = Array.IndexOf(c.Flags, "readonly") >= 0;
+        bool fast = Array.IndexOf(c.Flags, "fast") >= 0;
+        w.WriteSetHeader((write || read ? 1 : 0) + 2);
+        if (write) w.WriteSimpleString("@write");
+        else if (read) w.WriteSimpleString("@read");
         w.WriteSimpleString("@" + c.Group);
+        w.WriteSimpleString(fast ? "@fast" : "@slow");
         w.WriteArrayHeader(0); // tips
         w.WriteArrayHeader(0); // key specs
         w.WriteArrayHeader(c.Subcommands.Length);

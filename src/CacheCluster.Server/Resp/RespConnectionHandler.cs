@@ -11,9 +11,11 @@ public sealed class RespConnectionHandler(NodeState node, ILogger<RespConnection
     {
         using var session = new RespSession(node, log,
             connection.RemoteEndPoint?.ToString() ?? "?", connection.LocalEndPoint?.ToString() ?? "?");
+        // a stopping node closes its client connections instead of waiting for clients to leave
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, node.Stopping);
         try
         {
-            await session.RunAsync(connection.Transport, connection.ConnectionClosed);
+            await session.RunAsync(connection.Transport, closing.Token);
         }
         catch (Exception ex)
         {

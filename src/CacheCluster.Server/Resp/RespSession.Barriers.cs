@@ -19,6 +19,12 @@ public sealed partial class RespSession
     async ValueTask RunBarrierAsync(PipeWriter output, RespRequest req)
     {
         var a = req.Args;
+        if (req.Kind == RequestKind.ScanPage)
+        {
+            await ScanAsync(output, req);
+            AfterReply(req);
+            return;
+        }
         switch (req.Def!.Id)
         {
             case RespCommandId.Info:
@@ -57,6 +63,37 @@ public sealed partial class RespSession
     }
 
     int ShardOf(ReadOnlySpan<byte> key) => _node.Region.Map.ShardOf(key);
+
+    /// <summary>
+    /// SCAN: the first shard's page came with the batch; while the page is short and that shard's
+    /// walk is over, continue on the next shards, so a sparse keyspace needs few round trips.
+    /// </summary>
+    async ValueTask ScanAsync(PipeWriter output, RespRequest req)
+    {
+        int shards = _node.Region.ShardCount;
+        var keys = new List<byte[]>();
+        ulong next = 0;
+        if (req.Count == 1)
+        {
+            var template = _batch.Commands[req.First];
+            var page = _batch.Replies[req.First];
+            int shard = req.Shard;
+            while (true)
+            {
+                if (page.Kind == ReplyKind.Error) { WriteOne(output, page); return; }
+                keys.AddRange((List<byte[]>)page.Extra!);
+                if (page.Integer != 0) { next = ((ulong)page.Integer << RespDecoder.ScanShardBits) | (uint)shard; break; }
+                if (++shard >= shards) { next = 0; break; }
+                if (keys.Count >= template.Int2) { next = (ulong)shard; break; }
+                var cmd = template;
+                cmd.Int1 = 0;
+                cmd.Int2 = Math.Max(1, template.Int2 - keys.Count);
+                page = await AskShardAsync(cmd, shard);
+            }
+        }
+        var w = Writer(output);
+        RespReplyFormatter.WriteScanReply(ref w, next, keys);
+    }
 
     async ValueTask RenameAcrossAsync(PipeWriter output, ArgumentList a, bool nx)
     {

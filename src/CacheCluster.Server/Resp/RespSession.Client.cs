@@ -27,15 +27,30 @@ public sealed partial class RespSession
         else if (a.Is(1, "SETINFO"u8) && a.Count == 4)
         {
             var value = Encoding.Latin1.GetString(a[3]);
-            if (a.Is(2, "LIB-NAME"u8)) { LibName = value; w.WriteOk(); }
-            else if (a.Is(2, "LIB-VER"u8)) { LibVersion = value; w.WriteOk(); }
+            bool valid = ValidClientName(value);
+            if (a.Is(2, "LIB-NAME"u8))
+            {
+                if (!valid) w.WriteError("ERR lib-name cannot contain spaces, newlines or special characters.");
+                else { LibName = value; w.WriteOk(); }
+            }
+            else if (a.Is(2, "LIB-VER"u8))
+            {
+                if (!valid) w.WriteError("ERR lib-ver cannot contain spaces, newlines or special characters.");
+                else { LibVersion = value; w.WriteOk(); }
+            }
             else w.WriteError($"ERR Unrecognized option '{Encoding.Latin1.GetString(a[2])}'");
         }
-        else if (a.Is(1, "INFO"u8) && a.Count == 2) w.WriteBulkString(Describe() + "\n");
+        else if (a.Is(1, "INFO"u8) && a.Count == 2) WriteText(ref w, Describe() + "\n");
         else if (a.Is(1, "LIST"u8)) ClientList(ref w, a);
         else if (a.Is(1, "REPLY"u8) && a.Count == 3)
         {
-            if (a.Is(2, "ON"u8)) { _replyMode = ReplyMode.On; w.WriteOk(); }
+            if (a.Is(2, "ON"u8))
+            {
+                // answered even when replies were off: switch the writer back to the socket first
+                _replyMode = ReplyMode.On;
+                w = new RespWriter(_output, Protocol);
+                w.WriteOk();
+            }
             else if (a.Is(2, "OFF"u8)) _replyMode = ReplyMode.Off;
             else if (a.Is(2, "SKIP"u8)) { if (_replyMode != ReplyMode.Off) _replyMode = ReplyMode.SkipPending; }
             else w.WriteError(RespErrors.Syntax);
@@ -56,6 +71,13 @@ public sealed partial class RespSession
         else if (IsKnownClientSub(a))
             w.WriteError(RespErrors.WrongArity("client|" + Encoding.Latin1.GetString(a[1]).ToLowerInvariant()));
         else w.WriteError(RespErrors.UnknownSubcommand(a[1], "client"));
+    }
+
+    /// <summary>Redis 7 sends human-readable text as a verbatim string in RESP3, a bulk in RESP2.</summary>
+    void WriteText(ref RespWriter w, string text)
+    {
+        if (Protocol == 3) w.WriteVerbatim("txt"u8, Encoding.UTF8.GetBytes(text));
+        else w.WriteBulkString(text);
     }
 
     static bool IsKnownClientSub(ArgumentList a) =>
@@ -84,7 +106,7 @@ public sealed partial class RespSession
         }
         var sb = new StringBuilder();
         foreach (var s in _node.Clients.Values) sb.Append(s.Describe()).Append('\n');
-        w.WriteBulkString(sb.ToString());
+        WriteText(ref w, sb.ToString());
     }
 
     /// <summary>One CLIENT LIST line, with Redis's field names.</summary>

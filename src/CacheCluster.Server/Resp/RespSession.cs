@@ -53,18 +53,21 @@ public sealed partial class RespSession : IDisposable
     ReplyMode _replyMode;
     bool _closeAfterWrite;
 
+    PipeWriter _output = null!;
+
     public async Task RunAsync(IDuplexPipe transport, CancellationToken aborted)
     {
         var input = transport.Input;
-        var output = transport.Output;
+        var output = _output = transport.Output;
         try
         {
             while (!aborted.IsCancellationRequested)
             {
                 var result = await input.ReadAsync(aborted);
                 var buffer = result.Buffer;
-                ParseBatch(buffer, out var consumed);
-                input.AdvanceTo(consumed, buffer.End);
+                bool full = ParseBatch(buffer, out var consumed);
+                // a full batch leaves requests in the buffer: mark them unexamined so the next read returns at once
+                input.AdvanceTo(consumed, full ? consumed : buffer.End);
                 if (_requests.Count > 0)
                 {
                     LastCommandAtMs = Environment.TickCount64;
@@ -85,9 +88,13 @@ public sealed partial class RespSession : IDisposable
         }
     }
 
-    /// <summary>Parses and decodes every complete request in the buffer (up to a batch limit).</summary>
-    void ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    /// <summary>
+    /// Parses and decodes every complete request in the buffer, up to a batch limit; true when the
+    /// limit (not the data) ended the batch.
+    /// </summary>
+    bool ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
     {
+        bool full = true;
         _requests.Clear();
         _batch.Clear();
         _arena.Reset();
@@ -95,7 +102,7 @@ public sealed partial class RespSession : IDisposable
         while (_requests.Count < MaxRequestsPerBatch)
         {
             var status = RespRequestParser.TryParse(ref reader, _arena, out var args, out var error);
-            if (status == RespParseStatus.Incomplete) break;
+            if (status == RespParseStatus.Incomplete) { full = false; break; }
             if (status == RespParseStatus.Empty) continue;
             if (status == RespParseStatus.Error)
             {
@@ -103,13 +110,17 @@ public sealed partial class RespSession : IDisposable
                 _requests.Add(new RespRequest { Kind = RequestKind.Error, ErrorText = error, First = _batch.Count });
                 _closeAfterWrite = true;
                 _log.LogDebug("client {Id} {Addr}: {Error}", Id, RemoteAddress, error);
+                full = false;
                 break;
             }
             var req = _node.Decoder.Decode(args, _batch);
             Count(req, args);
             _requests.Add(req);
+            // nothing after QUIT is executed (Redis closes the connection after replying)
+            if (req.Def?.Id == RespCommandId.Quit) { full = false; break; }
         }
         consumed = reader.Position;
+        return full && _requests.Count == MaxRequestsPerBatch;
     }
 
     void Count(in RespRequest req, ArgumentList args)
@@ -128,7 +139,8 @@ public sealed partial class RespSession : IDisposable
         {
             var req = _requests[i];
             if (!IsBarrier(req)) continue;
-            await _node.Region.ExecuteAsync(_batch, segmentCommands, req.First);
+            // the barrier's own first-round commands (a SCAN's first page) go with the segment
+            await _node.Region.ExecuteAsync(_batch, segmentCommands, req.First + req.Count);
             WriteReplies(output, segment, i);
             await RunBarrierAsync(output, req);
             segment = i + 1;
@@ -138,7 +150,7 @@ public sealed partial class RespSession : IDisposable
         WriteReplies(output, segment, _requests.Count);
     }
 
-    static bool IsBarrier(in RespRequest req) => req.Kind == RequestKind.Coordinated ||
+    static bool IsBarrier(in RespRequest req) => req.Kind is RequestKind.Coordinated or RequestKind.ScanPage ||
         (req.Kind == RequestKind.Local && req.Def!.Id is RespCommandId.Info or RespCommandId.Config);
 
     void WriteReplies(PipeWriter output, int from, int to)

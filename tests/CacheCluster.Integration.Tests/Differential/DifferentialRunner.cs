@@ -60,6 +60,27 @@ public static class DifferentialRunner
         foreach (var cmd in commands)
         {
             report.TemplateCounts[cmd.Template] = report.TemplateCounts.GetValueOrDefault(cmd.Template) + 1;
+            if (cmd.Prelude != null)
+            {
+                try
+                {
+                    var pe = await reference.CallArgsAsync(cmd.Prelude);
+                    var pa = await subject.CallArgsAsync(cmd.Prelude);
+                    if (!pe.Equals(pa))
+                    {
+                        var pcmd = new RespCommand(cmd.Template + "(prelude)", cmd.Prelude, ReplyRules.Exact);
+                        report.TotalMismatches++;
+                        report.MismatchesByTemplate[pcmd.Template] = report.MismatchesByTemplate.GetValueOrDefault(pcmd.Template) + 1;
+                        if (report.Mismatches.Count < keepMismatches) report.Mismatches.Add(new Mismatch(index, pcmd, pe, pa, "replies differ"));
+                        if (report.RecentHistory.Count == 0) report.RecentHistory.AddRange(history);
+                    }
+                }
+                catch (Exception e)
+                {
+                    report.AbortReason = $"prelude of #{index} failed: {e.GetType().Name}: {e.Message}";
+                    break;
+                }
+            }
             RespValue expected;
             try
             {
@@ -162,11 +183,14 @@ public static class DifferentialRunner
                 continue;
             }
             if (value.Kind != RespKind.Bulk) throw new InvalidOperationException($"reference GET {RespValue.Escape(key)} answered {value}");
-            var pttl = await reference.CallAsync("PTTL", key);
-            var set = pttl.Integer > 0
-                ? await subject.CallAsync("SET", key, value.Bytes!, "PX", pttl.Integer)
-                : await subject.CallAsync("SET", key, value.Bytes!);
+            var at = await reference.CallAsync("PEXPIRETIME", key);
+            var set = await subject.CallAsync("SET", key, value.Bytes!);
             if (set.Kind != RespKind.SimpleString) throw new InvalidOperationException($"subject SET {RespValue.Escape(key)} answered {set}");
+            if (at.Integer > 0)
+            {
+                var exp = await subject.CallAsync("PEXPIREAT", key, at.Integer);
+                if (exp.Kind != RespKind.Integer) throw new InvalidOperationException($"subject PEXPIREAT {RespValue.Escape(key)} {at.Integer} answered {exp}");
+            }
         }
     };
 }

@@ -101,7 +101,9 @@ public sealed class KeyCommands : ICommandFamily
         yield return new("TYPE", 2, c => Cmd("TYPE", x, "TYPE", c.Key()));
         yield return new("KEYS", 1.5, c => Cmd("KEYS", ReplyRules.Unordered, "KEYS", c.Pick(Patterns)));
         yield return new("SCAN", 1.5, ScanWalk);
-        yield return new("SCAN-bad", 0.3, c => Cmd("SCAN-bad", x, "SCAN", c.Pick("abc", "-1", "0 COUNT 0", "18446744073709551616"), "COUNT", c.Pick("0", "-1", "abc", "10")));
+        // Odd cursors: errors must match exactly; a cursor Redis accepts (e.g. -1, which strtoul wraps) returns an
+        // implementation-defined page, so only its shape is compared.
+        yield return new("SCAN-bad", 0.3, c => Cmd("SCAN-bad", ReplyRules.SameKind, "SCAN", c.Pick("abc", "-1", "0 COUNT 0", "18446744073709551616"), "COUNT", c.Pick("0", "-1", "abc", "10")));
         yield return new("RANDOMKEY", 1, c => Cmd("RANDOMKEY", ReplyRules.SameKind, "RANDOMKEY"));
         yield return new("RENAME", 2, c => Cmd("RENAME", x, c.Pick("RENAME", "RENAMENX"), c.Key(), c.Key()));
         yield return new("COPY", 2, c => Cmd("COPY", x, new object[] { "COPY", c.Key(), c.Key() }.Concat(c.Rng.Next(5) switch
@@ -112,7 +114,7 @@ public sealed class KeyCommands : ICommandFamily
             3 => new object[] { c.Pick("BOGUS", "DB", "DB abc") },
             _ => Array.Empty<object>(),
         }).ToArray()));
-        yield return new("DBSIZE", 1, c => Cmd("DBSIZE", x, "DBSIZE"));
+        yield return new("DBSIZE", 1, c => Cmd("DBSIZE", x, "DBSIZE") with { Prelude = c.ExpirePoolPrelude() });
     }
 
     private static IEnumerable<object> Flags(GenContext c, bool relative)
@@ -132,7 +134,9 @@ public sealed class KeyCommands : ICommandFamily
         var opts = new List<object>();
         if (c.Chance(0.5)) opts.AddRange(new object[] { "MATCH", c.Pick(Patterns) });
         if (c.Chance(0.5)) opts.AddRange(new object[] { "COUNT", c.Pick("1", "2", "5", "100") });
-        if (c.Chance(0.3)) opts.AddRange(new object[] { "TYPE", c.Pick("string", "list", "STRING", "none") });
+        // Not "TYPE none": Redis 7.0 matches logically expired keys that are still in its dict, which depends on
+        // when its active expiry cycle ran.
+        if (c.Chance(0.3)) opts.AddRange(new object[] { "TYPE", c.Pick("string", "list", "STRING", "hash") });
         var display = RespClient.Args(new object[] { "SCAN", "<cursor>" }.Concat(opts).ToArray());
         return new RespCommand("SCAN", display, ReplyRules.AsSet, async client =>
         {
@@ -179,14 +183,16 @@ public sealed class ServerCommands : ICommandFamily
         yield return new("COMMAND DOCS", 0.2, c => Cmd("COMMAND DOCS", kind, "COMMAND", "DOCS", c.Pick("get", "set")));
         yield return new("INFO", 0.3, c => c.Chance(0.5) ? Cmd("INFO", kind, "INFO") : Cmd("INFO", kind, "INFO", c.Pick("server", "keyspace", "memory", "clients", "nosuchsection")));
         yield return new("CONFIG GET", 0.5, c => Cmd("CONFIG GET", x, "CONFIG", "GET", c.Pick("maxmemory-policy", "maxmemory", "nosuchparam")));
-        yield return new("OBJECT ENCODING", 1, c => Cmd("OBJECT ENCODING", ReplyRules.StringEncoding, "OBJECT", "ENCODING", c.Key()));
-        yield return new("OBJECT REFCOUNT", 0.3, c => Cmd("OBJECT REFCOUNT", kind, "OBJECT", "REFCOUNT", c.Key()));
-        yield return new("OBJECT IDLETIME", 0.3, c => Cmd("OBJECT IDLETIME", ReplyRules.IntegerNear(3), "OBJECT", "IDLETIME", c.Key()));
-        yield return new("OBJECT FREQ", 0.3, c => Cmd("OBJECT FREQ", x, "OBJECT", "FREQ", c.Key()));
-        yield return new("MEMORY USAGE", 0.5, c => Cmd("MEMORY USAGE", kind, "MEMORY", "USAGE", c.Key()));
+        // OBJECT and MEMORY USAGE look keys up without expiring them in Redis: purge expired pool keys first.
+        yield return new("OBJECT ENCODING", 1, c => Cmd("OBJECT ENCODING", ReplyRules.StringEncoding, "OBJECT", "ENCODING", c.Key()) with { Prelude = c.ExpirePoolPrelude() });
+        yield return new("OBJECT REFCOUNT", 0.3, c => Cmd("OBJECT REFCOUNT", kind, "OBJECT", "REFCOUNT", c.Key()) with { Prelude = c.ExpirePoolPrelude() });
+        // Type only: Redis keeps small integers as shared objects whose idle time is the server's uptime.
+        yield return new("OBJECT IDLETIME", 0.3, c => Cmd("OBJECT IDLETIME", kind, "OBJECT", "IDLETIME", c.Key()) with { Prelude = c.ExpirePoolPrelude() });
+        yield return new("OBJECT FREQ", 0.3, c => Cmd("OBJECT FREQ", x, "OBJECT", "FREQ", c.Key()) with { Prelude = c.ExpirePoolPrelude() });
+        yield return new("MEMORY USAGE", 0.5, c => Cmd("MEMORY USAGE", kind, "MEMORY", "USAGE", c.Key()) with { Prelude = c.ExpirePoolPrelude() });
         yield return new("FLUSHDB", 0.15, c => Cmd("FLUSHDB", x, new object[] { c.Pick("FLUSHDB", "FLUSHALL") }.Concat(c.Chance(0.5) ? new object[] { c.Pick("SYNC", "ASYNC", "BOGUS") } : Array.Empty<object>()).ToArray()));
         yield return new("HELLO", 0.3, c => c.Chance(0.3)
-            ? Cmd("HELLO", x, "HELLO", c.Pick("4", "abc", "1"))
+            ? Cmd("HELLO", ReplyRules.Hello, "HELLO", c.Pick("4", "abc", "1")) // errors compare exactly; an arity mutation may make it a valid HELLO
             : Cmd("HELLO", ReplyRules.Hello, "HELLO", o.Protocol.ToString()));
     }
 }

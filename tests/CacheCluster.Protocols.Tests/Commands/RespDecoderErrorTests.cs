@@ -1,3 +1,4 @@
+using CacheCluster.Core;
 using CacheCluster.Protocols.Resp.Commands;
 using static CacheCluster.Protocols.Tests.Commands.DecoderHarness;
 
@@ -201,10 +202,14 @@ public class RespDecoderErrorTests
     }
 
     [Fact]
-    public void Getex_with_an_invalid_expire_time_names_getex()
+    public void Getex_with_an_invalid_expire_time_is_reported_after_the_key_lookup()
     {
-        Refused("ERR invalid expire time in 'getex' command", "GETEX", "k", "EX", "0");
-        Refused(NotInteger, "GETEX", "k", "PX", "x");
+        // Redis 7.0 looks the key up first (a missing key answers nil), so the decoder defers the error
+        var (_, c) = Assert.Single(_h.CommandsOf(_h.Decode("GETEX", "k", "EX", "0")));
+        Assert.Equal(CommandOptions.BadArgument, c.Options);
+        Assert.Equal((long)ErrorCode.InvalidExpireTime, c.Int2);
+        var (_, c2) = Assert.Single(_h.CommandsOf(_h.Decode("GETEX", "k", "PX", "x")));
+        Assert.Equal((long)ErrorCode.NotInteger, c2.Int2);
     }
 
     // ---------------------------------------------------------------- EXPIRE options
@@ -361,7 +366,8 @@ public class RespDecoderErrorTests
 
     [Theory]
     [InlineData("abc")]
-    [InlineData("-1")]
+    [InlineData(" 1")]
+    [InlineData("-")]
     [InlineData("1.5")]
     [InlineData("")]
     [InlineData("18446744073709551616")]
@@ -370,6 +376,14 @@ public class RespDecoderErrorTests
     public void Scan_with_a_bad_cursor_is_an_invalid_cursor(string cursor)
     {
         Refused("ERR invalid cursor", "SCAN", cursor);
+    }
+
+    [Theory]
+    [InlineData("-1")]      // strtoul wraps a negative cursor, as Redis 7.0 does
+    [InlineData("+5")]
+    public void Scan_accepts_what_strtoul_accepts(string cursor)
+    {
+        Assert.Equal(RequestKind.ScanPage, _h.Decode("SCAN", cursor).Kind);
     }
 
     [Theory]

@@ -513,7 +513,7 @@ public class RespDecoderTests
         Assert.Equal(5, c.Int1);
         Assert.Equal(100, c.Int2);
         Assert.Equal("user:*", S(c.Pattern.Span));
-        Assert.Equal(CommandOptions.TypeFilter, c.Options);
+        Assert.Equal(CommandOptions.TypeFilter | CommandOptions.HasPattern, c.Options);
         Assert.Equal("string", S(c.Value));
     }
 
@@ -522,6 +522,14 @@ public class RespDecoderTests
     {
         var (_, c) = Assert.Single(_h.CommandsOf(_h.Decode("SCAN", "0", "MATCH", "*")));
         Assert.True(c.Pattern.IsEmpty);
+        Assert.Equal(CommandOptions.None, c.Options & CommandOptions.HasPattern);
+    }
+
+    [Fact]
+    public void Scan_match_empty_pattern_still_filters()
+    {
+        var (_, c) = Assert.Single(_h.CommandsOf(_h.Decode("SCAN", "0", "MATCH", "")));
+        Assert.Equal(CommandOptions.HasPattern, c.Options & CommandOptions.HasPattern);
     }
 
     [Theory]

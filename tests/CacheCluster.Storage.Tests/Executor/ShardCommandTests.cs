@@ -75,8 +75,8 @@ public class ShardCommandTests
         do
         {
             var c = new Command { Op = Op.Scan, Int1 = cursor, Int2 = count };
-            if (pattern != null) c.Pattern = B(pattern);
-            if (type != null) { c.Options = CommandOptions.TypeFilter; c.Value = B(type); }
+            if (pattern != null) { c.Pattern = B(pattern); c.Options |= CommandOptions.HasPattern; }
+            if (type != null) { c.Options |= CommandOptions.TypeFilter; c.Value = B(type); }
             Reply r = _s.Run(c);
             var keys = R.Keys(r, ReplyKind.ScanPage);
             Assert.True(keys.Count <= count, $"page of {keys.Count} > COUNT {count}");

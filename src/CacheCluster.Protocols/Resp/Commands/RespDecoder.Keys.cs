@@ -188,7 +188,7 @@ public sealed partial class RespDecoder
         if (!TryParseCursor(a[1], out ulong cursor)) { Fail(ref req, RespErrors.InvalidCursor); return; }
         long count = 10;
         ReadOnlyMemory<byte> pattern = default, type = default;
-        bool hasType = false;
+        bool hasType = false, hasPattern = false;
         for (int j = 2; j < a.Count; j++)
         {
             bool hasNext = j + 1 < a.Count;
@@ -197,7 +197,7 @@ public sealed partial class RespDecoder
                 if (!RedisNumbers.TryParseInt64(a[++j], out count)) { Fail(ref req, RespErrors.NotInteger); return; }
                 if (count < 1) { Fail(ref req, RespErrors.Syntax); return; }
             }
-            else if (a.Is(j, "MATCH"u8) && hasNext) pattern = a.Memory(++j);
+            else if (a.Is(j, "MATCH"u8) && hasNext) { pattern = a.Memory(++j); hasPattern = true; }
             else if (a.Is(j, "TYPE"u8) && hasNext) { type = a.Memory(++j); hasType = true; }
             else { Fail(ref req, RespErrors.Syntax); return; }
         }
@@ -210,19 +210,32 @@ public sealed partial class RespDecoder
         c.Int1 = (long)(cursor >> ScanShardBits);
         c.Int2 = count;
         // "*" matches everything: skip the matcher
-        if (!(pattern.Length == 1 && pattern.Span[0] == (byte)'*')) c.Pattern = pattern;
+        if (hasPattern && !(pattern.Length == 1 && pattern.Span[0] == (byte)'*'))
+        {
+            c.Pattern = pattern;
+            c.Options |= CommandOptions.HasPattern;
+        }
         if (hasType)
         {
-            c.Options = CommandOptions.TypeFilter;
+            c.Options |= CommandOptions.TypeFilter;
             c.Value = LowerAscii(type.Span) is var t ? System.Text.Encoding.ASCII.GetBytes(t) : null;
         }
     }
 
-    /// <summary>Redis's parseScanCursorOrReply: an unsigned decimal, nothing else.</summary>
+    /// <summary>
+    /// Redis 7.0's parseScanCursorOrReply is strtoul: an optional sign (a negative value wraps),
+    /// decimal digits, nothing else; overflow is an invalid cursor.
+    /// </summary>
     static bool TryParseCursor(ReadOnlySpan<byte> s, out ulong cursor)
     {
         cursor = 0;
-        if (s.Length == 0 || s.Length > 20) return false;
+        bool negative = false;
+        if (s.Length > 0 && (s[0] == (byte)'+' || s[0] == (byte)'-'))
+        {
+            negative = s[0] == (byte)'-';
+            s = s[1..];
+        }
+        if (s.Length == 0) return false;
         foreach (byte b in s)
         {
             uint d = (uint)(b - '0');
@@ -230,6 +243,7 @@ public sealed partial class RespDecoder
             if (cursor > (ulong.MaxValue - d) / 10) return false;
             cursor = cursor * 10 + d;
         }
+        if (negative) cursor = 0 - cursor;
         return true;
     }
 

@@ -45,14 +45,16 @@ public sealed partial class RespDecoder
             return;
         }
         long expiresAt = 0;
-        if (expiryArg > 0 && ExpiryFromFlags(a[expiryArg], flags, "getex", out expiresAt) is { } expErr)
-        {
-            Fail(ref req, expErr);
-            return;
-        }
+        string? expErr = expiryArg > 0 ? ExpiryFromFlags(a[expiryArg], flags, "getex", out expiresAt) : null;
         ref var c = ref Single(ref req, sink, Op.GetEx, a, 1);
         c.Int1 = expiresAt;
-        if (expiryArg > 0) c.Options = CommandOptions.HasExpiry;
+        if (expErr != null)
+        {
+            // Redis 7.0 looks the key up before validating the time: a missing key answers nil
+            c.Options = CommandOptions.BadArgument;
+            c.Int2 = (long)(expErr == RespErrors.NotInteger ? ErrorCode.NotInteger : ErrorCode.InvalidExpireTime);
+        }
+        else if (expiryArg > 0) c.Options = CommandOptions.HasExpiry;
         else if ((flags & SetFlags.Persist) != 0) c.Options = CommandOptions.Persist;
     }
 

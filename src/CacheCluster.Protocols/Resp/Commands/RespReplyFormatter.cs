@@ -36,7 +36,9 @@ public static class RespReplyFormatter
                 w.WriteError(req.ErrorText!);
                 return;
             case RequestKind.Single:
-                Write(ref w, replies[first]);
+                if (replies[first].Kind == ReplyKind.Error && replies[first].Error == ErrorCode.InvalidExpireTime)
+                    w.WriteError(RespErrors.InvalidExpire(req.Def!.Name));
+                else Write(ref w, replies[first]);
                 return;
             case RequestKind.Array:
                 w.WriteArrayHeader(req.Count);
@@ -115,11 +117,17 @@ public static class RespReplyFormatter
             if (page.Integer != 0) next = ((ulong)page.Integer << RespDecoder.ScanShardBits) | (uint)req.Shard;
             else if (req.Shard + 1 < shardCount) next = (ulong)(req.Shard + 1);
         }
+        WriteScanReply(ref w, next, keys ?? []);
+    }
+
+    /// <summary>SCAN's reply: the next cursor as a bulk string, then the keys.</summary>
+    public static void WriteScanReply(ref RespWriter w, ulong next, List<byte[]> keys)
+    {
         Span<byte> digits = stackalloc byte[20];
         System.Buffers.Text.Utf8Formatter.TryFormat(next, digits, out int n);
         w.WriteArrayHeader(2);
         w.WriteBulk(digits[..n]);
-        w.WriteArrayHeader(keys?.Count ?? 0);
-        if (keys != null) foreach (var k in keys) w.WriteBulk(k);
+        w.WriteArrayHeader(keys.Count);
+        foreach (var k in keys) w.WriteBulk(k);
     }
 }
