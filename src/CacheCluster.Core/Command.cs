@@ -15,6 +15,8 @@ public struct Command
     public byte[]? Value;                 // owned payload of a write (stored as is)
     public long Int1;
     public long Int2;
+    public long Int3;
+    public long Int4;
     public uint Flags;                    // memcached client flags
     public ulong Cas;                     // memcached compare-and-swap (0 = none)
     public object? Extra;                 // rare payloads (EntrySnapshot for Restore)

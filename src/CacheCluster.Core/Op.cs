@@ -48,13 +48,51 @@ public enum Op : byte
     RandomKey,
     ShardStats,     // Reply.Extra = ShardStats
     ConfigureMemory,// Int1 = max bytes for this shard, Int2 = (int)EvictionPolicy
+
+    // ---- memcached (binary, text and meta). Expiry fields are absolute Unix ms, 0 = never;
+    // an expiry in the past (e.g. 1) means "expired at once". Replies: see McStatus.
+    McStore,        // Value, Flags, Int1 = expiry, Cas (0 = none); Options: Nx = add, Xx = replace,
+                    // Append/Prepend, Invalidate (meta I). Reply: Kind Status, Integer = McStatus, Cas = new CAS
+    McDelete,       // Cas (0 = none); Options.Invalidate + Int1 = new expiry (meta md I/T).
+                    // Reply: Status Deleted / NotFound / Exists
+    McIncr,         // Int1 = delta (unsigned, as bits), Int2 = initial (unsigned), Int3 = expiry of a created
+                    // item, Cas; Options: Decrement, Create (auto-create on miss), UpdateTtl + Int4 = new expiry.
+                    // Reply: Integer (unsigned, as bits) + Cas, or Status NotFound / Exists, or Error NonNumeric
+    McTouch,        // Int1 = new expiry. Reply: Status Touched / NotFound
+    McGat,          // get and touch: Int1 = new expiry. Reply: like McGet
+    McGet,          // Reply: Bulk + Flags + Cas + Integer = TTL left in s (-1 = none) + Aux = s since last
+                    // access + Meta bits, or Nil. Options: Touch (Int1 = new expiry), Vivify (Int3 = expiry
+                    // of the empty item created on a miss; the reply then carries Meta.Win), NoLru (meta
+                    // mg without touching LRU is not needed: always touch)
+}
+
+/// <summary>Outcome of a memcached mutation, worded per protocol by its writer.</summary>
+public enum McStatus : byte
+{
+    Stored = 0,
+    NotStored,
+    Exists,
+    NotFound,
+    Deleted,
+    Touched,
+}
+
+/// <summary>Per-item meta-protocol state returned with McGet (Reply.Meta).</summary>
+[Flags]
+public enum McMeta : byte
+{
+    None = 0,
+    HitBefore = 1,   // the item had been fetched before this request (mg h)
+    Stale = 2,       // the item was invalidated (mg X)
+    Win = 4,         // this client won the right to recache (mg W)
+    AlreadyWon = 8,  // another client already holds the win token (mg Z)
 }
 
 /// <summary>Which figure TTL-like commands report.</summary>
 public enum TtlMode : byte { Seconds, Milliseconds, AbsoluteSeconds, AbsoluteMilliseconds }
 
 [Flags]
-public enum CommandOptions : ushort
+public enum CommandOptions : uint
 {
     None = 0,
     Nx = 1 << 0,
@@ -69,5 +107,13 @@ public enum CommandOptions : ushort
     Replace = 1 << 9,
     TypeFilter = 1 << 10,
     HasPattern = 1 << 11,
-    BadArgument = 1 << 12,   // a validation error Redis reports only after the key lookup (GETEX); Int2 = ErrorCode    // SCAN MATCH given (an empty pattern matches only the empty key)
+    BadArgument = 1 << 12,   // a validation error Redis reports only after the key lookup (GETEX); Int2 = ErrorCode
+    Append = 1 << 13,        // memcached append (McStore)
+    Prepend = 1 << 14,       // memcached prepend (McStore)
+    Invalidate = 1 << 15,    // meta I: mark stale instead of failing/deleting
+    Decrement = 1 << 16,     // McIncr decrements
+    Create = 1 << 17,        // McIncr creates a missing item with Int2, expiring at Int3
+    UpdateTtl = 1 << 18,     // McIncr (meta ma T): set the expiry to Int4
+    Touch = 1 << 19,         // McGet (meta mg T): set the expiry to Int1
+    Vivify = 1 << 20,        // McGet (meta mg N): create an empty item on a miss, expiring at Int3    // SCAN MATCH given (an empty pattern matches only the empty key)
 }

@@ -13,6 +13,7 @@ public enum ReplyKind : byte
     ScanPage,   // Integer = next shard cursor, Extra = List<byte[]>
     Entry,      // Extra = EntrySnapshot
     Stats,      // Extra = ShardStats
+    Status,     // memcached outcome: Integer = (long)McStatus
 }
 
 /// <summary>Why an operation failed, worded by each protocol's writer.</summary>
@@ -31,6 +32,7 @@ public enum ErrorCode : byte
     SameObject,        // COPY onto itself
     LfuNotSelected,
     InvalidExpireTime, // worded with the command's name by the protocol writer
+    NonNumeric,        // memcached incr/decr on a value that is not a decimal unsigned 64-bit number
     Internal,          // an unexpected failure inside the shard (it restarted)
 }
 
@@ -45,6 +47,8 @@ public struct Reply
     public object? Extra;
     public uint Flags;
     public ulong Cas;
+    public long Aux;       // McGet: seconds since last access
+    public McMeta Meta;    // McGet: meta-protocol item state
 
     public static Reply Ok => new() { Kind = ReplyKind.Ok };
     public static Reply Nil => new() { Kind = ReplyKind.Nil };
@@ -52,4 +56,5 @@ public struct Reply
     public static Reply Value(ReadOnlyMemory<byte> v) => new() { Kind = ReplyKind.Bulk, Bulk = v };
     public static Reply Status(string text) => new() { Kind = ReplyKind.Simple, Text = text };
     public static Reply Fail(ErrorCode code) => new() { Kind = ReplyKind.Error, Error = code };
+    public static Reply Mc(McStatus status, ulong cas = 0) => new() { Kind = ReplyKind.Status, Integer = (long)status, Cas = cas };
 }

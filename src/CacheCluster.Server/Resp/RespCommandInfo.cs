@@ -53,14 +53,9 @@ public static class RespCommandInfo
         w.WriteInteger(c.FirstKey);
         w.WriteInteger(c.LastKey);
         w.WriteInteger(c.Step);
-        // ACL categories as Redis lists them: access, data type, speed
-        bool write = Array.IndexOf(c.Flags, "write") >= 0, read = Array.IndexOf(c.Flags, "readonly") >= 0;
-        bool fast = Array.IndexOf(c.Flags, "fast") >= 0;
-        w.WriteSetHeader((write || read ? 1 : 0) + 2);
-        if (write) w.WriteSimpleString("@write");
-        else if (read) w.WriteSimpleString("@read");
-        w.WriteSimpleString("@" + c.Group);
-        w.WriteSimpleString(fast ? "@fast" : "@slow");
+        var acl = RespAclCategories.Of(c.Name);
+        w.WriteSetHeader(acl.Length);
+        foreach (var cat in acl) w.WriteSimpleString(cat);
         w.WriteArrayHeader(0); // tips
         w.WriteArrayHeader(0); // key specs
         w.WriteArrayHeader(c.Subcommands.Length);

@@ -91,7 +91,7 @@ public static class ReplyRules
         return AsSet(e[1], a[1]);
     });
 
-    /// <summary>COMMAND INFO: per entry, name/arity/first/last/step exact and flags as a set.</summary>
+    /// <summary>COMMAND INFO: per entry, name/arity/first/last/step exact, flags and ACL categories as sets (tips, key specs and subcommands are not compared).</summary>
     public static readonly ReplyRule CommandInfo = WithErrorsExact((e, a) =>
     {
         if (e.Kind != a.Kind) return "shape differs";
@@ -120,7 +120,9 @@ public static class ReplyRules
             if (y.Kind != RespKind.Array || y.Count < 6) return $"entry {i} is not a command info array";
             foreach (var f in new[] { 0, 1, 3, 4, 5 })
                 if (!x[f].Equals(y[f])) return $"entry {i} field {f} differs ({x[f]} vs {y[f]})";
-            if (x[2].Kind != y[2].Kind || !x[2].Items!.ToHashSet().SetEquals(y[2].Items!)) return $"entry {i} flags differ ({x[2]} vs {y[2]})";
+            if (x[2].Kind != y[2].Kind || !x[2].Items!.ToHashSet().SetEquals(y[2].Items!)) return $"'{x[0].Text}' flags differ ({x[2]} vs {y[2]})";
+            if (x.Count > 6 && (y.Count <= 6 || x[6].Kind != y[6].Kind || !x[6].Items!.ToHashSet().SetEquals(y[6].Items!)))
+                return $"'{x[0].Text}' ACL categories differ ({x[6]} vs {(y.Count > 6 ? y[6].ToString() : "missing")})";
         }
         return null;
     });
