@@ -35,11 +35,11 @@ public sealed class EntrySnapshot
 /// <summary>Counters a shard reports for INFO.</summary>
 public sealed class ShardStats
 {
-    public long Keys, VolatileKeys, UsedBytes, MaxBytes, Hits, Misses, Expired, Evicted;
+    public long Keys, VolatileKeys, UsedBytes, MaxBytes, Hits, Misses, Expired, Evicted, TotalItems;
 
     public void Add(ShardStats o)
     {
         Keys += o.Keys; VolatileKeys += o.VolatileKeys; UsedBytes += o.UsedBytes; MaxBytes += o.MaxBytes;
-        Hits += o.Hits; Misses += o.Misses; Expired += o.Expired; Evicted += o.Evicted;
+        Hits += o.Hits; Misses += o.Misses; Expired += o.Expired; Evicted += o.Evicted; TotalItems += o.TotalItems;
     }
 }

@@ -37,6 +37,7 @@ public sealed partial class CacheStore
         e.ValueBytes = valueBytes;
         e.Flags = flags;
         e.LastAccess = now;
+        e.MetaBits = 0;
         _usedBytes += valueBytes;
         SetExpiryCore(h, expiresAtMs);
         if (cas == 0) cas = _nextCas++;
@@ -73,6 +74,18 @@ public sealed partial class CacheStore
     public void SetExpiry(int h, long expiresAtMs) => SetExpiryCore(h, expiresAtMs);
 
     public void SetFlags(int h, uint flags) => _entries[h].Flags = flags;
+
+    /// <summary>memcached meta-protocol bits of an entry (opaque to the store; cleared by Set).</summary>
+    public byte MetaBitsOf(int h) => _entries[h].MetaBits;
+    public void SetMetaBits(int h, byte bits) => _entries[h].MetaBits = bits;
+
+    /// <summary>Marks an entry used now: LRU head and last-access time (what Find(touch: true) does).</summary>
+    public void Touch(int h)
+    {
+        ref Entry e = ref _entries[h];
+        e.LastAccess = _clock.NowMs;
+        MoveToHead(h);
+    }
 
     /// <summary>Moves the CAS counter past an externally supplied value so it is never reissued.</summary>
     public void ObserveCas(ulong cas)

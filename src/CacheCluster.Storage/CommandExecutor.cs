@@ -60,13 +60,19 @@ public sealed partial class CommandExecutor(CacheStore store)
             Op.RandomKey => RandomKey(),
             Op.ShardStats => Stats(),
             Op.ConfigureMemory => Configure(ref c),
+            Op.McGet => McGet(ref c),
+            Op.McGat => McGat(ref c),
+            Op.McTouch => McTouch(ref c),
+            Op.McStore => McStore(ref c),
+            Op.McDelete => McDelete(ref c),
+            Op.McIncr => McIncr(ref c),
             _ => Reply.Fail(ErrorCode.Internal),
         };
     }
 
     /// <summary>Commands Redis refuses under memory pressure ("denyoom"): those that can grow memory.</summary>
     static bool IsDenyOom(Op op) => op is Op.Set or Op.SetNxCount or Op.IncrBy or Op.IncrByFloat or Op.Append
-        or Op.SetRange or Op.Restore or Op.CopyLocal;
+        or Op.SetRange or Op.Restore or Op.CopyLocal or Op.McStore or Op.McIncr;
 
     /// <summary>A read lookup that counts keyspace hits and misses, as Redis's lookupKeyRead does.</summary>
     int Read(ReadOnlySpan<byte> key, bool touch = true)
@@ -112,6 +118,7 @@ public sealed partial class CommandExecutor(CacheStore store)
             Misses = Misses,
             Expired = store.ExpiredKeys,
             Evicted = store.EvictedKeys,
+            TotalItems = TotalItems,
         },
     };
 

@@ -4,7 +4,7 @@ namespace CacheCluster.Storage;
 /// One slot of the store, addressed by its index (the "handle"). All links are int indexes into the
 /// same array, so the table holds no per-entry node objects.
 /// Layout (x64, the runtime packs refs, then 8-byte, then 4-byte fields): 2 refs (16) + 4 longs (32)
-/// + 6 ints (24) + 1 byte, padded to 80 bytes.
+/// + 6 ints (24) + 2 bytes, padded to 80 bytes.
 /// </summary>
 internal struct Entry
 {
@@ -21,4 +21,5 @@ internal struct Entry
     public int VolatilePos;    // position in the volatile index, -1 if no expiry
     public uint Flags;         // memcached client flags
     public ValueKind Kind;
+    public byte MetaBits;      // memcached meta-protocol item state (fetched, stale, win token); 0 after a Set
 }

@@ -17,12 +17,14 @@ public sealed record NodeOptionSpec(string Name, string Help, string DefaultText
     public static readonly NodeOptionSpec[] All =
     [
         new("resp-port", "TCP port for RESP (Redis protocol) clients", "6379", (v, o) => Port(v, p => o.RespPort = p)),
+        new("memcached-port", "TCP port for memcached clients (binary, text and meta)", "11211", (v, o) => Port(v, p => o.MemcachedPort = p)),
         new("admin-port", "HTTP port for /healthz, /readyz", "8379", (v, o) => Port(v, p => o.AdminPort = p)),
         new("bind", "address to listen on (0.0.0.0 for all)", "127.0.0.1", (v, o) => Bind(v, o)),
         new("data-dir", "directory for the node's data", "./data", (v, o) => NonEmpty(v, s => o.DataDir = s)),
         new("node-id", "stable node name", "the host name", (v, o) => NonEmpty(v, s => o.NodeId = s)),
         new("shards", "number of shards (fixed for the life of a data directory)", "256", (v, o) => Shards(v, o)),
         new("maxmemory", "memory budget for data, e.g. 100mb, 2gb (0 = unlimited)", "0", (v, o) => MaxMemory(v, o)),
+        new("max-item-size", "largest memcached item value, like memcached -I (e.g. 1m, 512k)", "1m", (v, o) => MaxItemSize(v, o)),
         new("maxmemory-policy", "allkeys-lru, volatile-lru or noeviction", "allkeys-lru", (v, o) => Policy(v, o)),
     ];
 
@@ -61,6 +63,17 @@ public sealed record NodeOptionSpec(string Name, string Help, string DefaultText
     {
         if (!ByteSize.TryParse(v, out long b)) return $"'{v}' is not a size (e.g. 0, 100mb, 2gb)";
         o.MaxMemory = b;
+        return null;
+    }
+
+    static string? MaxItemSize(string v, NodeOptions o)
+    {
+        // memcached's -I takes k/m suffixes in binary units
+        var t = v.Trim().ToLowerInvariant();
+        if (t.EndsWith('k') || t.EndsWith('m')) t += "b";
+        if (!ByteSize.TryParse(t, out long b) || b < 1024 || b > 1024L * 1024 * 1024)
+            return $"'{v}' is not an item size between 1k and 1024m";
+        o.MaxItemSize = b;
         return null;
     }
 

@@ -7,6 +7,8 @@ public sealed class NodeOptions
 {
     public int RespPort { get; set; } = 6379;
     public int AdminPort { get; set; } = 8379;
+    public int MemcachedPort { get; set; } = 11211;
+    public long MaxItemSize { get; set; } = 1024 * 1024;
     public string Bind { get; set; } = "127.0.0.1";
     public string DataDir { get; set; } = "./data";
     public string NodeId { get; set; } = Environment.MachineName;

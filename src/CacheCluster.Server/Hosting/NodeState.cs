@@ -20,6 +20,7 @@ public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegi
     public RespDecoder Decoder { get; } = new(region.Map, clock);
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
     public ConcurrentDictionary<long, RespSession> Clients { get; } = new();
+    public Memcached.McCounters Memcached { get; } = new();
 
     long _nextClientId;
     long _totalConnections;
@@ -65,6 +66,31 @@ public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegi
         }
         foreach (var s in Clients.Values) s.Counters.AddTo(calls, failed);
         return (calls, failed);
+    }
+
+    /// <summary>Every shard's counters, summed.</summary>
+    public async ValueTask<ShardStats> ShardStatsAsync()
+    {
+        var batch = new Actors.Shards.CommandBatch();
+        Decoder.Broadcast(batch, Op.ShardStats);
+        await Region.ExecuteAsync(batch, 0, batch.Count);
+        var total = new ShardStats();
+        for (int i = 0; i < batch.Count; i++)
+            if (batch.Replies[i].Extra is ShardStats s) total.Add(s);
+        return total;
+    }
+
+    /// <summary>memcached's delayed flush_all: everything present when the delay ends is flushed.</summary>
+    public void ScheduleFlush(TimeSpan delay)
+    {
+        Timer? timer = null;
+        timer = new Timer(_ =>
+        {
+            timer?.Dispose();
+            var batch = new Actors.Shards.CommandBatch();
+            Decoder.Broadcast(batch, Op.Flush);
+            _ = Region.ExecuteAsync(batch, 0, batch.Count).AsTask();
+        }, null, delay, Timeout.InfiniteTimeSpan);
     }
 
     public void ResetStats()

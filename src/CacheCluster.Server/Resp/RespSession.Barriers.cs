@@ -28,7 +28,7 @@ public sealed partial class RespSession
         switch (req.Def!.Id)
         {
             case RespCommandId.Info:
-                var stats = await ShardStatsAsync();
+                var stats = await _node.ShardStatsAsync();
                 var text = ServerInfo.Build(_node, this, stats, a);
                 var w = Writer(output);
                 if (Protocol == 3) w.WriteVerbatim("txt"u8, Encoding.UTF8.GetBytes(text));
@@ -49,17 +49,6 @@ public sealed partial class RespSession
                 break;
         }
         AfterReply(req);
-    }
-
-    async ValueTask<ShardStats> ShardStatsAsync()
-    {
-        _aux.Clear();
-        _node.Decoder.Broadcast(_aux, Op.ShardStats);
-        await _node.Region.ExecuteAsync(_aux, 0, _aux.Count);
-        var total = new ShardStats();
-        for (int i = 0; i < _aux.Count; i++)
-            if (_aux.Replies[i].Extra is ShardStats s) total.Add(s);
-        return total;
     }
 
     int ShardOf(ReadOnlySpan<byte> key) => _node.Region.Map.ShardOf(key);

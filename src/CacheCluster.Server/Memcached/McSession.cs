@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using CacheCluster.Actors.Shards;
+using CacheCluster.Protocols.Memcached;
+using CacheCluster.Protocols.Resp;
+using CacheCluster.Server.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CacheCluster.Server.Memcached;
+
+/// <summary>
+/// One memcached connection. Like memcached, the first byte picks the dialect for the life of the
+/// connection (0x80 = binary, anything else = text and meta). Each read is decoded whole, sent as
+/// one message per shard, and answered in request order with one flush; `stats` splits the batch
+/// because it needs every shard's counters.
+/// </summary>
+public sealed class McSession : IDisposable
+{
+    const int MaxRequestsPerBatch = 1024;
+
+    readonly NodeState _node;
+    readonly ILogger _log;
+    readonly Func<bool, IMcCodec> _codecFactory;
+    readonly RequestArena _arena = new();
+    readonly CommandBatch _batch = new();
+    readonly List<McRequest> _requests = new();
+    IMcCodec? _codec;
+    bool _close;
+
+    public McSession(NodeState node, ILogger log, Func<bool, IMcCodec> codecFactory, string remote)
+    {
+        _node = node;
+        _log = log;
+        _codecFactory = codecFactory;
+        RemoteAddress = remote;
+        Interlocked.Increment(ref node.Memcached.CurrConnections);
+        Interlocked.Increment(ref node.Memcached.TotalConnections);
+    }
+
+    public string RemoteAddress { get; }
+
+    public async Task RunAsync(IDuplexPipe transport, CancellationToken aborted)
+    {
+        var input = transport.Input;
+        var output = transport.Output;
+        try
+        {
+            while (!aborted.IsCancellationRequested)
+            {
+                var result = await input.ReadAsync(aborted);
+                var buffer = result.Buffer;
+                if (buffer.Length > 0)
+                {
+                    _codec ??= _codecFactory(buffer.FirstSpan[0] == 0x80);
+                    bool full = ParseBatch(buffer, out var consumed);
+                    Interlocked.Add(ref _node.Memcached.BytesRead, buffer.Slice(0, consumed).Length);
+                    input.AdvanceTo(consumed, full ? consumed : buffer.End);
+                }
+                else input.AdvanceTo(buffer.End);
+                if (_requests.Count > 0)
+                {
+                    long before = output.UnflushedBytes;
+                    await ExecuteAsync(output);
+                    Interlocked.Add(ref _node.Memcached.BytesWritten, output.UnflushedBytes - before);
+                    var flush = await output.FlushAsync(aborted);
+                    if (flush.IsCompleted) break;
+                }
+                if (_close || result.IsCompleted) break;
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (Microsoft.AspNetCore.Connections.ConnectionResetException) { }
+        catch (IOException) { }
+        finally
+        {
+            await input.CompleteAsync();
+            await output.CompleteAsync();
+        }
+    }
+
+    bool ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    {
+        _requests.Clear();
+        _batch.Clear();
+        _arena.Reset();
+        var reader = new SequenceReader<byte>(buffer);
+        bool full = true;
+        while (_requests.Count < MaxRequestsPerBatch)
+        {
+            if (_codec!.TryDecode(ref reader, _arena, _batch, _node.Region.Map, _node.Clock, out var req) == McParseStatus.Incomplete)
+            {
+                full = false;
+                break;
+            }
+            _requests.Add(req);
+            if (req.CloseAfter || (req.Kind == McRequestKind.Local && req.Local == McLocal.Quit))
+            {
+                // nothing after a quit or an unrecoverable frame is executed
+                full = false;
+                break;
+            }
+        }
+        consumed = reader.Position;
+        return full && _requests.Count == MaxRequestsPerBatch;
+    }
+
+    async ValueTask ExecuteAsync(PipeWriter output)
+    {
+        int segment = 0, segmentCommands = 0;
+        for (int i = 0; i < _requests.Count; i++)
+        {
+            var req = _requests[i];
+            if (req.Kind != McRequestKind.Local || req.Local != McLocal.Stats) continue;
+            await RunSegmentAsync(output, segment, i, segmentCommands, req.First);
+            var stats = await McStats.GatherAsync(_node, req.Group);
+            _codec!.WriteStats(output, req, stats);
+            segment = i + 1;
+            segmentCommands = req.First + req.Count;
+        }
+        await RunSegmentAsync(output, segment, _requests.Count, segmentCommands, _batch.Count);
+    }
+
+    async ValueTask RunSegmentAsync(PipeWriter output, int fromRequest, int toRequest, int fromCommand, int toCommand)
+    {
+        await _node.Region.ExecuteAsync(_batch, fromCommand, toCommand);
+        _node.Memcached.Count(_batch.Commands, _batch.Replies, fromCommand, toCommand);
+        for (int i = fromRequest; i < toRequest; i++)
+        {
+            var req = _requests[i];
+            if (req.Kind == McRequestKind.Local)
+            {
+                if (req.Local == McLocal.FlushDelayed) _node.ScheduleFlush(TimeSpan.FromSeconds(req.Number));
+                _codec!.WriteLocal(output, req, McStats.Version);
+            }
+            else _codec!.Write(output, req, _batch.Commands, _batch.Replies);
+            if (req.CloseAfter || req.Local == McLocal.Quit) _close = true;
+        }
+    }
+
+    public void Dispose()
+    {
+        Interlocked.Decrement(ref _node.Memcached.CurrConnections);
+        _arena.Dispose();
+    }
+}
