@@ -35,6 +35,8 @@ public static class RespCommandInfo
             }
         }
         else if (a.Is(1, "DOCS"u8)) WriteDocs(ref w, a);
+        else if (a.Is(1, "COUNT"u8) || a.Is(1, "LIST"u8))
+            w.WriteError(RespErrors.WrongArity("command|" + System.Text.Encoding.Latin1.GetString(a[1]).ToLowerInvariant()));
         else if (a.Is(1, "HELP"u8))
         {
             w.WriteArrayHeader(1);

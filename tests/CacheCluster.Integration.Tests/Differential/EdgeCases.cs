@@ -6,6 +6,7 @@ namespace CacheCluster.Integration.Tests.Differential;
 public static class EdgeCases
 {
     private static RespCommand X(params object[] args) => new("edge", RespClient.Args(args), ReplyRules.Exact);
+    private static RespCommand CmdInfo(params string[] names) => new("edge", RespClient.Args(new object[] { "COMMAND", "INFO" }.Concat(names).ToArray()), ReplyRules.CommandInfo);
     private static RespCommand Near(long tol, params object[] args) => new("edge", RespClient.Args(args), ReplyRules.IntegerNear(tol));
 
     private static readonly byte[] BinKey = { (byte)'b', 0, (byte)'\r', (byte)'\n', (byte)'k' };
@@ -122,6 +123,16 @@ public static class EdgeCases
             X("OBJECT", "REFCOUNT", "missing"), X("OBJECT", "IDLETIME", "missing"), X("MEMORY", "USAGE", "missing"), X("FLUSHDB", "BOGUS"),
             X("FLUSHDB", "ASYNC"), X("DBSIZE"), X("FLUSHALL", "SYNC"), X("RANDOMKEY"), X("KEYS", "*"), new RespCommand("edge", RespClient.Args("SCAN", "0"), ReplyRules.ScanPage), X("SCAN", "abc"),
             X("SCAN", "0", "COUNT", "0"), X("SCAN", "0", "MATCH"), X("SCAN", "0", "BOGUS", "x"),
+        },
+        ["introspection"] = () => new[]
+        {
+            X("COMMAND", "COUNT", "extra"), X("COMMAND", "INFO", "nosuchcmd"), X("COMMAND", "DOCS", "nosuchcmd"),
+            CmdInfo("get", "set", "setnx", "setex", "psetex", "getset", "getdel", "getex", "mget", "mset", "msetnx", "incr", "decr", "incrby", "decrby", "incrbyfloat"),
+            CmdInfo("append", "strlen", "getrange", "setrange", "substr", "del", "unlink", "exists", "touch", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl"),
+            CmdInfo("expiretime", "pexpiretime", "persist", "type", "keys", "scan", "randomkey", "rename", "renamenx", "copy", "dbsize", "flushdb", "flushall"),
+            CmdInfo("ping", "echo", "quit", "hello", "auth", "reset", "select", "client", "command", "info", "config", "time", "object", "memory", "cluster"),
+            X("CLIENT", "ID", "x"), X("CLIENT", "GETNAME", "x"), X("CONFIG", "GET"), X("OBJECT", "ENCODING"), X("OBJECT", "ENCODING", "a", "b"),
+            X("MEMORY", "USAGE"), X("CLUSTER", "KEYSLOT"), X("CLIENT", "SETNAME"), X("CLIENT", "REPLY"),
         },
         ["encoding"] = () => new[]
         {

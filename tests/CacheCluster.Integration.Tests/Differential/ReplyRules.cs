@@ -112,18 +112,19 @@ public static class ReplyRules
             e = RespValue.Arr(refs);
             a = RespValue.Arr(rows);
         }
+        var problems = new List<string>();
         for (var i = 0; i < e.Count; i++)
         {
             var x = e[i];
             var y = a[i];
-            if (x.IsNull || y.IsNull) { if (!x.Equals(y)) return $"entry {i} null-ness differs"; continue; }
-            if (y.Kind != RespKind.Array || y.Count < 6) return $"entry {i} is not a command info array";
+            if (x.IsNull || y.IsNull) { if (!x.Equals(y)) problems.Add($"entry {i} null-ness differs"); continue; }
+            if (y.Kind != RespKind.Array || y.Count < 6) { problems.Add($"entry {i} is not a command info array"); continue; }
             foreach (var f in new[] { 0, 1, 3, 4, 5 })
-                if (!x[f].Equals(y[f])) return $"entry {i} field {f} differs ({x[f]} vs {y[f]})";
-            if (x[2].Kind != y[2].Kind || !x[2].Items!.ToHashSet().SetEquals(y[2].Items!)) return $"'{x[0].Text}' flags differ ({x[2]} vs {y[2]})";
+                if (!x[f].Equals(y[f])) problems.Add($"'{x[0].Text}' field {f} differs ({x[f]} vs {y[f]})");
+            if (x[2].Kind != y[2].Kind || !x[2].Items!.ToHashSet().SetEquals(y[2].Items!)) problems.Add($"'{x[0].Text}' flags differ ({x[2]} vs {y[2]})");
             if (x.Count > 6 && (y.Count <= 6 || x[6].Kind != y[6].Kind || !x[6].Items!.ToHashSet().SetEquals(y[6].Items!)))
-                return $"'{x[0].Text}' ACL categories differ ({x[6]} vs {(y.Count > 6 ? y[6].ToString() : "missing")})";
+                problems.Add($"'{x[0].Text}' ACL categories differ ({x[6]} vs {(y.Count > 6 ? y[6].ToString() : "missing")})");
         }
-        return null;
+        return problems.Count == 0 ? null : string.Join("; ", problems);
     });
 }

@@ -9,33 +9,34 @@ namespace CacheCluster.Protocols.Resp.Commands;
 public static class RespCommandTable
 {
     static readonly string[] W = ["write"], WD = ["write", "denyoom"], WDF = ["write", "denyoom", "fast"], WF = ["write", "fast"];
-    static readonly string[] R = ["readonly"], RF = ["readonly", "fast"], F = ["fast"], L = ["loading", "stale"];
+    static readonly string[] R = ["readonly"], RF = ["readonly", "fast"];
+    static readonly string[] ConnFlags = ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"];
 
     public static readonly RespCommandDef[] All =
     [
-        new(RespCommandId.Ping, "ping", -1, ["fast", "stale"], 0, 0, 0, "connection", "1.0.0", "Returns the server's liveliness response.", "O(1)"),
-        new(RespCommandId.Echo, "echo", 2, ["fast", "stale"], 0, 0, 0, "connection", "1.0.0", "Returns the given string.", "O(1)"),
-        new(RespCommandId.Quit, "quit", -1, ["fast", "stale", "allow_busy"], 0, 0, 0, "connection", "1.0.0", "Closes the connection.", "O(1)"),
-        new(RespCommandId.Hello, "hello", -1, ["fast", "stale", "no_auth"], 0, 0, 0, "connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
-        new(RespCommandId.Auth, "auth", -2, ["fast", "stale", "no_auth"], 0, 0, 0, "connection", "1.0.0", "Authenticates the connection.", "O(N)"),
-        new(RespCommandId.Reset, "reset", 1, ["fast", "stale", "no_auth"], 0, 0, 0, "connection", "6.2.0", "Resets the connection.", "O(1)"),
-        new(RespCommandId.Select, "select", 2, ["fast", "stale", "loading"], 0, 0, 0, "connection", "1.0.0", "Changes the selected database.", "O(1)"),
-        new(RespCommandId.Client, "client", -2, ["stale"], 0, 0, 0, "connection", "2.4.0", "A container for client connection commands.", "Depends on subcommand.")
+        new(RespCommandId.Ping, "ping", -1, ["fast"], 0, 0, 0, "connection", "1.0.0", "Returns the server's liveliness response.", "O(1)"),
+        new(RespCommandId.Echo, "echo", 2, ["loading", "stale", "fast"], 0, 0, 0, "connection", "1.0.0", "Returns the given string.", "O(1)"),
+        new(RespCommandId.Quit, "quit", -1, ConnFlags, 0, 0, 0, "connection", "1.0.0", "Closes the connection.", "O(1)"),
+        new(RespCommandId.Hello, "hello", -1, ConnFlags, 0, 0, 0, "connection", "6.0.0", "Handshakes with the Redis server.", "O(1)"),
+        new(RespCommandId.Auth, "auth", -2, ConnFlags, 0, 0, 0, "connection", "1.0.0", "Authenticates the connection.", "O(N)"),
+        new(RespCommandId.Reset, "reset", 1, ConnFlags, 0, 0, 0, "connection", "6.2.0", "Resets the connection.", "O(1)"),
+        new(RespCommandId.Select, "select", 2, ["loading", "stale", "fast"], 0, 0, 0, "connection", "1.0.0", "Changes the selected database.", "O(1)"),
+        new(RespCommandId.Client, "client", -2, [], 0, 0, 0, "connection", "2.4.0", "A container for client connection commands.", "Depends on subcommand.")
             { Subcommands = ["id", "setname", "getname", "list", "info", "setinfo", "reply", "help"] },
-        new(RespCommandId.Command, "command", -1, L, 0, 0, 0, "server", "2.8.13", "Returns detailed information about all commands.", "O(N)")
+        new(RespCommandId.Command, "command", -1, ["loading", "stale"], 0, 0, 0, "server", "2.8.13", "Returns detailed information about all commands.", "O(N)")
             { Subcommands = ["count", "info", "docs", "list", "help"] },
-        new(RespCommandId.Info, "info", -1, L, 0, 0, 0, "server", "1.0.0", "Returns information and statistics about the server.", "O(1)"),
+        new(RespCommandId.Info, "info", -1, ["loading", "stale"], 0, 0, 0, "server", "1.0.0", "Returns information and statistics about the server.", "O(1)"),
         new(RespCommandId.Config, "config", -2, [], 0, 0, 0, "server", "2.0.0", "A container for server configuration commands.", "Depends on subcommand.")
             { Subcommands = ["get", "set", "resetstat", "help"] },
-        new(RespCommandId.Time, "time", 1, ["fast", "loading", "stale"], 0, 0, 0, "server", "2.6.0", "Returns the server time.", "O(1)"),
+        new(RespCommandId.Time, "time", 1, ["loading", "stale", "fast"], 0, 0, 0, "server", "2.6.0", "Returns the server time.", "O(1)"),
         new(RespCommandId.Cluster, "cluster", -2, [], 0, 0, 0, "cluster", "3.0.0", "A container for Redis Cluster commands.", "Depends on subcommand.")
             { Subcommands = ["keyslot", "help"] },
-        new(RespCommandId.DbSize, "dbsize", 1, RF, 0, 0, 0, "server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
-        new(RespCommandId.FlushDb, "flushdb", -1, W, 0, 0, 0, "server", "1.0.0", "Removes all keys from the current database.", "O(N)"),
-        new(RespCommandId.FlushAll, "flushall", -1, W, 0, 0, 0, "server", "1.0.0", "Removes all keys from all databases.", "O(N)"),
-        new(RespCommandId.Keys, "keys", 2, R, 0, 0, 0, "generic", "1.0.0", "Returns all key names that match a pattern.", "O(N)"),
-        new(RespCommandId.Scan, "scan", -2, R, 0, 0, 0, "generic", "2.8.0", "Iterates over the key names in the database.", "O(1) per call."),
-        new(RespCommandId.RandomKey, "randomkey", 1, R, 0, 0, 0, "generic", "1.0.0", "Returns a random key name from the database.", "O(1)"),
+        new(RespCommandId.DbSize, "dbsize", 1, ["readonly", "fast"], 0, 0, 0, "server", "1.0.0", "Returns the number of keys in the database.", "O(1)"),
+        new(RespCommandId.FlushDb, "flushdb", -1, ["write"], 0, 0, 0, "server", "1.0.0", "Removes all keys from the current database.", "O(N)"),
+        new(RespCommandId.FlushAll, "flushall", -1, ["write"], 0, 0, 0, "server", "1.0.0", "Removes all keys from all databases.", "O(N)"),
+        new(RespCommandId.Keys, "keys", 2, ["readonly"], 0, 0, 0, "generic", "1.0.0", "Returns all key names that match a pattern.", "O(N)"),
+        new(RespCommandId.Scan, "scan", -2, ["readonly"], 0, 0, 0, "generic", "2.8.0", "Iterates over the key names in the database.", "O(1) per call."),
+        new(RespCommandId.RandomKey, "randomkey", 1, ["readonly"], 0, 0, 0, "generic", "1.0.0", "Returns a random key name from the database.", "O(1)"),
         new(RespCommandId.Get, "get", 2, RF, 1, 1, 1, "string", "1.0.0", "Returns the string value of a key.", "O(1)"),
         new(RespCommandId.Set, "set", -3, WD, 1, 1, 1, "string", "1.0.0", "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "O(1)"),
         new(RespCommandId.SetNx, "setnx", 3, WDF, 1, 1, 1, "string", "1.0.0", "Set the string value of a key only when the key doesn't exist.", "O(1)"),
