@@ -11,6 +11,11 @@ command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 command -v redis-cli >/dev/null 2>&1 || need_pkgs+=(redis-tools)
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need_pkgs+=(python3-redis)
 ruby -e 'require "redis"' >/dev/null 2>&1 || need_pkgs+=(ruby ruby-redis)
+command -v memcached >/dev/null 2>&1 || need_pkgs+=(memcached)
+command -v memccapable >/dev/null 2>&1 || need_pkgs+=(libmemcached-tools)
+ruby -e 'require "dalli"' >/dev/null 2>&1 || need_pkgs+=(ruby-dalli)
+/usr/bin/python3 -c 'import pymemcache' >/dev/null 2>&1 || need_pkgs+=(python3-pymemcache)
+/usr/bin/python3 -c 'import memcache' >/dev/null 2>&1 || need_pkgs+=(python3-memcache)
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing test dependencies: ${need_pkgs[*]}"

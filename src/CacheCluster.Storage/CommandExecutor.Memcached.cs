@@ -67,9 +67,11 @@ public sealed partial class CommandExecutor
     {
         int h = store.Find(c.Key.Span, touch: true);
         if (h < 0) return Reply.Mc(McStatus.NotFound);
+        // memcached's binary TOUCH answers with the item's flags and CAS
+        var touched = new Reply { Kind = ReplyKind.Status, Integer = (long)McStatus.Touched, Flags = store.FlagsOf(h), Cas = store.CasOf(h) };
         if (c.Int1 != 0 && c.Int1 <= store.NowMs) store.Remove(h);
         else store.SetExpiry(h, c.Int1);
-        return Reply.Mc(McStatus.Touched);
+        return touched;
     }
 
     Reply McStore(ref Command c)

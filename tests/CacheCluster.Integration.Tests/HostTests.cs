@@ -63,7 +63,7 @@ public sealed class HostTests
     public async Task BadOptionValue_ExitsNonZero_WithOneClearLine(string option, string value, string mention)
     {
         using var dir = new TempDir();
-        var args = new List<string> { "serve", "--bind", "127.0.0.1", "--resp-port", PortAllocator.GetFreePort().ToString(), "--admin-port", PortAllocator.GetFreePort().ToString(), "--data-dir", dir.Path, "--shards", "16" };
+        var args = new List<string> { "serve", "--bind", "127.0.0.1", "--resp-port", PortAllocator.GetFreePort().ToString(), "--admin-port", PortAllocator.GetFreePort().ToString(), "--memcached-port", PortAllocator.GetFreePort().ToString(), "--data-dir", dir.Path, "--shards", "16" };
         // replace or append the option under test
         var idx = args.IndexOf(option);
         if (idx >= 0) args[idx + 1] = value; else args.AddRange(new[] { option, value });
@@ -223,7 +223,7 @@ public sealed class HostTests
         using var dir = new TempDir();
         var cfg = Path.Combine(dir.Path, "bad.json");
         await File.WriteAllTextAsync(cfg, "{\"shards\": 0}");
-        var baseArgs = new List<string> { "serve", "--bind", "127.0.0.1", "--resp-port", PortAllocator.GetFreePort().ToString(), "--admin-port", PortAllocator.GetFreePort().ToString(), "--data-dir", dir.Path };
+        var baseArgs = new List<string> { "serve", "--bind", "127.0.0.1", "--resp-port", PortAllocator.GetFreePort().ToString(), "--admin-port", PortAllocator.GetFreePort().ToString(), "--memcached-port", PortAllocator.GetFreePort().ToString(), "--data-dir", dir.Path };
 
         var (code1, out1, lines1) = await NodeProcess.RunToExitAsync(baseArgs.Concat(new[] { "--config", cfg }), ExitTimeout);
         Assert.True(code1 is not null and not 0 && lines1.Any(l => l.Contains("shards", StringComparison.OrdinalIgnoreCase)), $"config shards=0: exit={code1}\n{out1}");
@@ -243,7 +243,7 @@ public sealed class HostTests
             Assert.Equal(0, await node.StopAsync(ExitTimeout));
         }
 
-        var args = new[] { "serve", "--bind", "127.0.0.1", "--resp-port", PortAllocator.GetFreePort().ToString(), "--admin-port", PortAllocator.GetFreePort().ToString(), "--data-dir", dir.Path, "--shards", "32" };
+        var args = new[] { "serve", "--bind", "127.0.0.1", "--resp-port", PortAllocator.GetFreePort().ToString(), "--admin-port", PortAllocator.GetFreePort().ToString(), "--memcached-port", PortAllocator.GetFreePort().ToString(), "--data-dir", dir.Path, "--shards", "32" };
         var (code, output, lines) = await NodeProcess.RunToExitAsync(args, ExitTimeout);
         var msg = $"serve {string.Join(' ', args)}\nexit={code?.ToString() ?? "(still running — killed)"}\n{output}";
         Assert.True(code is not null && code != 0, "must refuse a data dir created with a different shard count\n" + msg);

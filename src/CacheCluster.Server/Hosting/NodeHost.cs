@@ -2,7 +2,11 @@ using System.Net;
 using CacheCluster.Actors;
 using CacheCluster.Actors.Shards;
 using CacheCluster.Core;
+using CacheCluster.Protocols.Memcached;
+using CacheCluster.Protocols.Memcached.Binary;
+using CacheCluster.Protocols.Memcached.Text;
 using CacheCluster.Server.Admin;
+using CacheCluster.Server.Memcached;
 using CacheCluster.Server.Resp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
@@ -35,9 +39,13 @@ public static class NodeHost
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(address, options.RespPort, l => l.UseConnectionHandler<RespConnectionHandler>());
+            if (options.MemcachedPort != 0)
+                k.Listen(address, options.MemcachedPort, l => l.UseConnectionHandler<McConnectionHandler>());
             if (options.AdminPort != 0) k.Listen(address, options.AdminPort);
         });
 
+        builder.Services.AddSingleton(new McCodecFactory(new McCodecOptions { MaxItemSize = options.MaxItemSize },
+            o => new McBinaryCodec(o), o => new McTextCodec(o)));
         builder.Services.AddSingleton(sp =>
         {
             var system = new ActorSystem(options.NodeId, sp.GetRequiredService<ILoggerFactory>());
@@ -60,8 +68,8 @@ public static class NodeHost
             options.NodeId, options.Shards, options.MaxMemory == 0 ? "unlimited" : ByteSize.Format(options.MaxMemory),
             EvictionPolicies.Name(options.MaxMemoryPolicy), Path.GetFullPath(options.DataDir));
         app.Lifetime.ApplicationStarted.Register(() =>
-            log.LogInformation("Ready to accept connections: RESP on {Bind}:{Resp}, admin on {Bind}:{Admin}",
-                options.Bind, options.RespPort, options.Bind, options.AdminPort));
+            log.LogInformation("Ready to accept connections: RESP on {Bind}:{Resp}, memcached on {Bind}:{Mc}, admin on {Bind}:{Admin}",
+                options.Bind, options.RespPort, options.Bind, options.MemcachedPort, options.Bind, options.AdminPort));
         app.Lifetime.ApplicationStopping.Register(() =>
         {
             log.LogInformation("shutting down: closing {Clients} client connections", node.Clients.Count);

@@ -8,6 +8,8 @@ public sealed class NodeOptions
     /// <summary>RESP port to pass on the command line. Allocated automatically when null and <see cref="PassRespPort"/> is set.</summary>
     public int? RespPort { get; set; }
     public int? AdminPort { get; set; }
+    /// <summary>memcached port; always passed (a free one when null) so test nodes never contend for 11211.</summary>
+    public int? MemcachedPort { get; set; }
     /// <summary>Data directory; a fresh temp dir (deleted on dispose) when null.</summary>
     public string? DataDir { get; set; }
     public int? Shards { get; set; } = 16;
@@ -31,6 +33,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public int RespPort { get; }
     public int AdminPort { get; }
+    public int MemcachedPort { get; private init; }
     public string DataDir { get; }
     public IReadOnlyList<string> Args { get; }
 
@@ -60,6 +63,7 @@ public sealed class NodeProcess : IAsyncDisposable
         EnsureServerBuilt();
         var resp = options.RespPort ?? PortAllocator.GetFreePort();
         var admin = options.AdminPort ?? PortAllocator.GetFreePort();
+        var mc = options.MemcachedPort ?? PortAllocator.GetFreePort();
         TempDir? owned = null;
         var dataDir = options.DataDir;
         if (dataDir == null)
@@ -70,7 +74,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
         var args = new List<string> { "serve", "--bind", "127.0.0.1" };
         if (options.PassRespPort) args.AddRange(new[] { "--resp-port", resp.ToString() });
-        args.AddRange(new[] { "--admin-port", admin.ToString(), "--data-dir", dataDir });
+        args.AddRange(new[] { "--admin-port", admin.ToString(), "--memcached-port", mc.ToString(), "--data-dir", dataDir });
         if (options.Shards is { } s) args.AddRange(new[] { "--shards", s.ToString() });
         if (options.MaxMemory != null) args.AddRange(new[] { "--maxmemory", options.MaxMemory });
         if (options.MaxMemoryPolicy != null) args.AddRange(new[] { "--maxmemory-policy", options.MaxMemoryPolicy });
@@ -79,7 +83,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
         var full = BuildArgs(args);
         var proc = ManagedProcess.Start("dotnet", full, options.Env);
-        var node = new NodeProcess(proc, resp, admin, dataDir, owned, full);
+        var node = new NodeProcess(proc, resp, admin, dataDir, owned, full) { MemcachedPort = mc };
         if (waitReady)
         {
             try
