@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a CacheCluster node the way users do (Release build, default options except ports and a
-# throwaway data directory) and runs ../shared/tools/compare-bench against it: Redis (and
-# memcached, Garnet with --garnet) side by side in one run, ratios of throughput and of server
+# throwaway data directory) and runs ../shared/tools/compare-bench against its RESP and memcached
+# ports: Redis, memcached (and Garnet with --garnet) side by side in one run, ratios of throughput and of server
 # CPU per operation, medians of several rounds. Extra arguments go to compare-bench.
 #   bench/run-compare.sh [--rounds 5] [--seconds 8] [--garnet]
 set -euo pipefail
@@ -13,10 +13,11 @@ dotnet build "$root/src/CacheCluster.Server" -c Release -nologo -v q >/dev/null
 work=$(mktemp -d)
 port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
 admin=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
+mc=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
 dotnet "$root/src/CacheCluster.Server/bin/Release/net10.0/CacheCluster.Server.dll" serve \
-  --resp-port "$port" --admin-port "$admin" --data-dir "$work/data" >"$work/node.log" 2>&1 &
+  --resp-port "$port" --admin-port "$admin" --memcached-port "$mc" --data-dir "$work/data" >"$work/node.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null && break; sleep 0.1; done
-echo "node pid $pid on 127.0.0.1:$port" >&2
-"$tool" --resp "127.0.0.1:$port" --pid "$pid" "$@"
+echo "node pid $pid: RESP 127.0.0.1:$port, memcached 127.0.0.1:$mc" >&2
+"$tool" --resp "127.0.0.1:$port" --memcached "127.0.0.1:$mc" --pid "$pid" "$@"

@@ -86,6 +86,7 @@ public enum McMeta : byte
     Stale = 2,       // the item was invalidated (mg X)
     Win = 4,         // this client won the right to recache (mg W)
     AlreadyWon = 8,  // another client already holds the win token (mg Z)
+    Base64Key = 16,  // the item was stored with a base64 key (ms b): echo its key in base64
 }
 
 /// <summary>Which figure TTL-like commands report.</summary>
@@ -115,5 +116,6 @@ public enum CommandOptions : uint
     Create = 1 << 17,        // McIncr creates a missing item with Int2, expiring at Int3
     UpdateTtl = 1 << 18,     // McIncr (meta ma T): set the expiry to Int4
     Touch = 1 << 19,         // McGet (meta mg T): set the expiry to Int1
-    Vivify = 1 << 20,        // McGet (meta mg N): create an empty item on a miss, expiring at Int3    // SCAN MATCH given (an empty pattern matches only the empty key)
+    Vivify = 1 << 20,        // McGet (meta mg N): create an empty item on a miss, expiring at Int3
+    Base64Key = 1 << 21,     // McStore (meta ms b): remember that the client speaks this key in base64    // SCAN MATCH given (an empty pattern matches only the empty key)
 }

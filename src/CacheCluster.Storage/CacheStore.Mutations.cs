@@ -87,6 +87,9 @@ public sealed partial class CacheStore
         MoveToHead(h);
     }
 
+    /// <summary>Hands out a fresh CAS without storing anything (an item stored already expired still gets one).</summary>
+    public ulong TakeCas() => _nextCas++;
+
     /// <summary>Moves the CAS counter past an externally supplied value so it is never reissued.</summary>
     public void ObserveCas(ulong cas)
     {

@@ -9,7 +9,7 @@ namespace CacheCluster.Storage;
 public sealed partial class CommandExecutor
 {
     // MetaBits of an entry, private to this layer
-    const byte Fetched = 1, StaleBit = 2, WinTaken = 4;
+    const byte Fetched = 1, StaleBit = 2, WinTaken = 4, KeyBase64 = 8;
 
     public long TotalItems { get; private set; }   // successful stores, for memcached's total_items
 
@@ -32,6 +32,7 @@ public sealed partial class CommandExecutor
         long lastAccess = store.LastAccessOf(h);
         byte bits = store.MetaBitsOf(h);
         var meta = (bits & Fetched) != 0 ? McMeta.HitBefore : McMeta.None;
+        if ((bits & KeyBase64) != 0) meta |= McMeta.Base64Key;
         if ((bits & StaleBit) != 0)
         {
             meta |= McMeta.Stale;
@@ -116,13 +117,15 @@ public sealed partial class CommandExecutor
         long expiresAt = c.Int1;
         if (expiresAt != 0 && expiresAt <= store.NowMs)
         {
-            // memcached stores an already-expired item: it is simply never found again
+            // memcached stores an already-expired item (with a CAS of its own): it is simply never found again
             if (h >= 0) store.Remove(h);
             TotalItems++;
-            return Reply.Mc(McStatus.Stored, 0);
+            return Reply.Mc(McStatus.Stored, store.TakeCas());
         }
         int nh = store.Set(key, ValueKind.String, c.Value!, c.Value!.Length, c.Flags, expiresAt, (ulong)c.Int4);
-        if (stale) store.SetMetaBits(nh, StaleBit);
+        byte bits = stale ? StaleBit : (byte)0;
+        if ((o & CommandOptions.Base64Key) != 0) bits |= KeyBase64;
+        if (bits != 0) store.SetMetaBits(nh, bits);
         TotalItems++;
         return Reply.Mc(McStatus.Stored, store.CasOf(nh));
     }
@@ -152,10 +155,12 @@ public sealed partial class CommandExecutor
         {
             if ((c.Options & CommandOptions.Create) == 0) return Reply.Mc(McStatus.NotFound);
             var initial = FormatUnsigned((ulong)c.Int2);
-            if (c.Int3 != 0 && c.Int3 <= store.NowMs) return new Reply { Kind = ReplyKind.Integer, Integer = c.Int2 };
+            if (c.Int3 != 0 && c.Int3 <= store.NowMs)
+                return new Reply { Kind = ReplyKind.Integer, Integer = c.Int2, Cas = store.TakeCas(), Aux = -1, Meta = McMeta.Win };
             int created = store.Set(key, initial, 0, c.Int3);
             TotalItems++;
-            return new Reply { Kind = ReplyKind.Integer, Integer = c.Int2, Cas = store.CasOf(created) };
+            // meta ma N: the client that created the item is told it won
+            return new Reply { Kind = ReplyKind.Integer, Integer = c.Int2, Cas = store.CasOf(created), Aux = TtlSeconds(created), Meta = McMeta.Win };
         }
         if (c.Cas != 0 && store.CasOf(h) != c.Cas) return Reply.Mc(McStatus.Exists);
         var old = store.StringOf(h);
@@ -174,7 +179,7 @@ public sealed partial class CommandExecutor
         }
         store.ReplaceValue(h, text);
         if ((c.Options & CommandOptions.UpdateTtl) != 0) store.SetExpiry(h, c.Int4);
-        return new Reply { Kind = ReplyKind.Integer, Integer = (long)value, Cas = store.CasOf(h) };
+        return new Reply { Kind = ReplyKind.Integer, Integer = (long)value, Cas = store.CasOf(h), Aux = TtlSeconds(h) };
     }
 
     /// <summary>memcached's safe_strtoull: optional leading spaces, digits, then only spaces; no sign.</summary>

@@ -56,7 +56,11 @@ public sealed class McSession : IDisposable
                     Interlocked.Add(ref _node.Memcached.BytesRead, buffer.Slice(0, consumed).Length);
                     input.AdvanceTo(consumed, full ? consumed : buffer.End);
                 }
-                else input.AdvanceTo(buffer.End);
+                else
+                {
+                    _requests.Clear(); // an empty read (the client closed) must not re-run the last batch
+                    input.AdvanceTo(buffer.End);
+                }
                 if (_requests.Count > 0)
                 {
                     long before = output.UnflushedBytes;

@@ -77,7 +77,12 @@ public sealed partial class McTextCodec
             switch ((McReturnFlag)(order & 0xF))
             {
                 case McReturnFlag.Size: w.Flag('s'); w.Append((ulong)value.Length); break;
-                case McReturnFlag.Ttl: w.Flag('t'); w.Append(r.Integer); break;
+                case McReturnFlag.Ttl:
+                    // an item this request vivified has no TTL yet where t stands before N
+                    bool created = (r.Meta & (McMeta.Win | McMeta.Stale)) == McMeta.Win;
+                    w.Flag('t');
+                    w.Append(created && (bits & McMetaBits.TtlBeforeVivify) != 0 ? -1 : r.Integer);
+                    break;
                 case McReturnFlag.Cas: w.Flag('c'); w.Append(r.Cas); break;
                 case McReturnFlag.Flags: w.Flag('f'); w.Append((ulong)r.Flags); break;
                 case McReturnFlag.LastAccess: w.Flag('l'); w.Append(r.Aux); break;

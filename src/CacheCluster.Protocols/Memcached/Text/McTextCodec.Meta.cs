@@ -19,9 +19,12 @@ public sealed partial class McTextCodec
         if (McMetaFlags.Parse(c.Line, c.Tokens, 2, keyBuf, out var f) is { } error) return Fail(error, quiet: false);
         var key = f.Binary ? keyBuf[..f.KeyLength] : c.Token(1);
 
+        // memcached prints t where it stands among the flags: before T it is the TTL before the touch,
+        // so then the item is read first and touched by a second command (unless an N after T decides)
+        bool touchAfter = f.NewTtl && f.TtlFlagToken >= 0 && f.TtlFlagToken < f.TtlToken && (!f.Vivify || f.VivifyToken < f.TtlToken);
         ref var cmd = ref c.Add(Op.McGet, key);
         var options = CommandOptions.None;
-        if (f.NewTtl)
+        if (f.NewTtl && !touchAfter)
         {
             options |= CommandOptions.Touch;
             cmd.Int1 = c.Expiry(f.Ttl);
@@ -34,9 +37,14 @@ public sealed partial class McTextCodec
         }
         cmd.Options = options;
         var echo = cmd.Key.Span;
+        if (touchAfter) c.Add(Op.McTouch, echo).Int1 = c.Expiry(f.Ttl);
         // memcached fetches first and only then notices an overlong opaque, while answering
         if (OpaqueTooLong(ref c, in f)) return FixedError(McTextErrors.OpaqueTooLong, quiet: false);
-        return Meta(ref c, McTextOp.Mg, in f, echo);
+        var req = Meta(ref c, McTextOp.Mg, in f, echo);
+        // on an item this request created, t before N (and T) sees no TTL yet
+        if (f.TtlFlagToken >= 0 && f.Vivify && f.TtlFlagToken < f.VivifyToken && (!f.NewTtl || f.TtlFlagToken < f.TtlToken))
+            req.Status |= (ushort)McMetaBits.TtlBeforeVivify;
+        return req;
     }
 
     /// <summary>
@@ -72,7 +80,7 @@ public sealed partial class McTextCodec
         }
         if (OpaqueTooLong(ref c, in f))
             return Reject(ref c, block, out req, Fail(McTextErrors.OpaqueTooLong, quiet: false));
-        if (vlen > _options.MaxItemSize)
+        if (TooLarge(key.Length, f.ClientFlags, vlen))
         {
             // memcached unlinks whatever the key held, whatever the mode
             c.Add(Op.McDelete, key);

@@ -31,7 +31,7 @@ public sealed partial class McTextCodec
             return Done(ref c, out req, Fail(McTextErrors.BadFormat, noreply));
         long block = (long)vlen + 2;
 
-        if (vlen > _options.MaxItemSize)
+        if (TooLarge(key.Length, flags, vlen))
         {
             // memcached unlinks the old item of a set that cannot be stored, so no stale value survives
             if (kind == StoreKind.Set)

@@ -24,7 +24,7 @@ internal enum McMetaBits : ushort
     Value = 1,       // v: return the value (VA)
     Binary = 2,      // b: the key was base64; echo it encoded, followed by " b"
     TtlFromT = 4,         // ma: t comes after T: it reports the TTL T set (high 32 bits of Number)
-    TtlBeforeVivify = 8,  // ma: t comes before any N (and T): on an item this request created it reports -1
+    TtlBeforeVivify = 8,  // mg/ma: t comes before N (and T): on an item this request created it reports -1
     ReplyErrorFirst = 16, // FixedError of ma: a failed command's own error comes before the fixed one
 }
 
@@ -42,10 +42,15 @@ internal enum McMetaBits : ushort
 /// <para>A rejected storage command's data block is discarded as it arrives (memcached's
 /// conn_swallow), so a huge declared length is never buffered: when the buffer ends inside such a
 /// block, a silent request (Kind Error, no text) consumes what is there.</para>
-/// <para>Command field conventions beyond Op.cs: McStore.Int4 = explicit new CAS (meta E);
-/// McStore Append|Prepend + Create = meta ms MA/MP with N (append, or create if missing, expiring at
-/// Int1); McIncr Int3 = expiry of a created item (meta N, or T when T comes after N), Int4 = new
-/// expiry of an existing item (meta T).</para>
+/// <para>Command field conventions beyond Op.cs: McStore.Int4 = explicit new CAS (meta E); McIncr
+/// Int3 = expiry of a created item (meta N, or T when T comes after N), Int4 = new expiry of an
+/// existing item (meta T). Reply conventions read for meta ma: <see cref="McMeta.Win"/> in Meta when
+/// the request created the item (N), Aux = TTL left in seconds (-1 = none; 0 = not reported). For
+/// mg, Win without Stale means the request vivified the item.</para>
+/// <para>Where memcached releases differ, this follows 1.6.18 (the reference binary of the
+/// differential tests): token-count errors are ERROR, a malformed storage line leaves its data to be
+/// read as the next command, `delete key 0` is the only legacy form, ms echoes O/k/c. From later
+/// 1.6 releases it adds the meta E flag (ms passes it through) and md x.</para>
 /// </remarks>
 public sealed partial class McTextCodec : IMcCodec
 {
@@ -236,6 +241,13 @@ public sealed partial class McTextCodec : IMcCodec
         new() { Kind = McRequestKind.Data, Opcode = (byte)McTextOp.FixedError, ErrorText = text, Quiet = quiet };
 
     static McRequest Data(McTextOp op, bool quiet) => new() { Kind = McRequestKind.Data, Opcode = (byte)op, Quiet = quiet };
+
+    /// <summary>
+    /// memcached's item_size_ok: the whole item (48-byte header, key + NUL, client flags when non-zero,
+    /// data + CRLF, 8-byte CAS) must fit in the item size limit (-I, <see cref="McCodecOptions.MaxItemSize"/>).
+    /// </summary>
+    bool TooLarge(int keyLength, uint flags, int vlen) =>
+        48L + keyLength + 1 + (flags != 0 ? 4 : 0) + vlen + 2 + 8 > _options.MaxItemSize;
 
     /// <summary>
     /// Consumes a rejected storage command: its line and its data block (vlen + 2 bytes), as much of

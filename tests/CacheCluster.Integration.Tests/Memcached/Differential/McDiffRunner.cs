@@ -4,7 +4,11 @@ using CacheCluster.Integration.Tests.Memcached.Harness;
 namespace CacheCluster.Integration.Tests.Memcached.Differential;
 
 public sealed record McMismatch(int Index, McRequest Request, string ReferenceRequest, string SubjectRequest,
-    IReadOnlyList<string> Expected, bool ExpectedClosed, IReadOnlyList<string> Actual, bool ActualClosed, string Reason);
+    IReadOnlyList<string> Expected, bool ExpectedClosed, IReadOnlyList<string> Actual, bool ActualClosed, string Reason)
+{
+    /// <summary>The requests just before this one since the last re-sync (what put the keys into their state).</summary>
+    public IReadOnlyList<string> Before { get; init; } = Array.Empty<string>();
+}
 
 public sealed class McDiffReport
 {
@@ -27,7 +31,7 @@ public sealed class McDiffReport
         sb.AppendLine($"{Label}: executed {Executed} requests, {TotalMismatches} mismatches, {Reconnects} reconnects{(AbortReason != null ? ", ABORTED: " + AbortReason : "")}");
         if (MismatchesByTemplate.Count > 0)
             sb.AppendLine("  mismatches by template: " + string.Join(", ", MismatchesByTemplate.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key}={kv.Value}")) +
-                          (Resyncs > 0 ? $" (the subject's keys were re-synced from memcached after each mismatch: {Resyncs}x)" : ""));
+                          (Resyncs > 0 ? $" (after each mismatch every pool key was deleted on both servers: {Resyncs}x)" : ""));
         foreach (var m in Mismatches.Take(maxShown))
         {
             sb.AppendLine($"  #{m.Index} [{m.Request.Template}] {m.ReferenceRequest}");
@@ -35,6 +39,12 @@ public sealed class McDiffReport
             sb.AppendLine($"      memcached: {Show(m.Expected, m.ExpectedClosed)}");
             sb.AppendLine($"      subject  : {Show(m.Actual, m.ActualClosed)}");
             sb.AppendLine($"      ({m.Reason})");
+            if (m.Index != Mismatches[0].Index && m.Before.Count > 0)
+            {
+                sb.AppendLine("      after:");
+                var shown = int.TryParse(Environment.GetEnvironmentVariable("CACHECLUSTER_MC_DIFF_HISTORY"), out var h) ? Math.Max(h, 1) : 6;
+                foreach (var b in m.Before.TakeLast(shown)) sb.AppendLine("        " + b);
+            }
         }
         if (HistoryBeforeFirstMismatch.Count > 0)
         {
@@ -142,7 +152,7 @@ public static class McDiffRunner
                 report.TotalMismatches++;
                 report.MismatchesByTemplate[req.Template] = report.MismatchesByTemplate.GetValueOrDefault(req.Template) + 1;
                 if (report.Mismatches.Count < keepMismatches)
-                    report.Mismatches.Add(new McMismatch(index, req, refText, subText, expected, expectedClosed, actual, actualClosed, mismatch));
+                    report.Mismatches.Add(new McMismatch(index, req, refText, subText, expected, expectedClosed, actual, actualClosed, mismatch) { Before = history.ToList() });
                 if (report.HistoryBeforeFirstMismatch.Count == 0) report.HistoryBeforeFirstMismatch.AddRange(history);
             }
 
@@ -157,6 +167,7 @@ public static class McDiffRunner
                     {
                         await ResyncAsync(reference, subject, keyPool);
                         report.Resyncs++;
+                        history.Clear();
                     }
                 }
                 catch (Exception e)
@@ -175,7 +186,7 @@ public static class McDiffRunner
         return report;
     }
 
-    private static string Shorten(string s) => s.Length > 3000 ? s[..3000] + "…" : s;
+    private static string Shorten(string s) => s.Length > 220 ? s[..220] + "…" : s;
 
     private static async Task<(List<string> Items, bool Closed)> ExchangeAsync(Side side, McRequest req)
     {
@@ -199,30 +210,22 @@ public static class McDiffRunner
         return (McNormalize.Text(items, side.State, req), tclosed);
     }
 
-    /// <summary>Copies every pool key's flags and value (not TTL) from memcached to the subject over binary connections.</summary>
+    /// <summary>
+    /// After a mismatch: delete every pool key on both servers and forget all CAS state, so both continue from the
+    /// same (empty) state. (Copying memcached's items over cannot reproduce TTLs, stale/win-token and fetched bits.)
+    /// </summary>
     private static async Task ResyncAsync(Side reference, Side subject, IReadOnlyList<byte[]> keyPool)
     {
-        await using var rc = await McConnection.ConnectAsync(reference.Port);
-        await using var sc = await McConnection.ConnectAsync(subject.Port);
-        foreach (var key in keyPool)
+        foreach (var side in new[] { reference, subject })
         {
-            var got = await McBin.CallAsync(rc, McBin.Frame(Op.Get, key));
-            if (got.Status == St.Ok)
+            await using var c = await McConnection.ConnectAsync(side.Port);
+            foreach (var key in keyPool)
             {
-                var set = await McBin.CallAsync(sc, McBin.Frame(Op.Set, key, McBin.StoreExtras(got.Flags, 0), got.Value));
-                if (set.Status != St.Ok) throw new InvalidOperationException($"subject SET '{Esc.Bytes(key)}' ({got.Value.Length} bytes) during re-sync answered {set}");
-                await McBin.CallAsync(sc, McBin.Frame(Op.Get, key)); // both sides' items have now been fetched once (mg h flag)
-                reference.State.Observe(key, got.Cas);
-                subject.State.Observe(key, set.Cas);
+                var del = await McBin.CallAsync(c, McBin.Frame(Op.Delete, key));
+                if (del.Status is not (St.Ok or St.KeyNotFound))
+                    throw new InvalidOperationException($"{side.Name} DELETE '{Esc.Bytes(key)}' during re-sync answered {del}");
             }
-            else
-            {
-                await McBin.CallAsync(sc, McBin.Frame(Op.Delete, key));
-                reference.State.Forget(key);
-                subject.State.Forget(key);
-            }
+            side.State.Reset();
         }
-        reference.State.ResetNumbering();
-        subject.State.ResetNumbering();
     }
 }

@@ -80,7 +80,7 @@ public sealed class McRequest
 public sealed class McSideState
 {
     private readonly Dictionary<string, ulong> _lastCas = new();
-    private Dictionary<ulong, int> _casIndex = new();
+    private Dictionary<string, Dictionary<ulong, int>> _casIndex = new();
 
     public ulong Resolve(CasRef r) => r.Kind switch
     {
@@ -96,15 +96,27 @@ public sealed class McSideState
 
     public void Forget(byte[] key) => _lastCas.Remove(Convert.ToHexString(key));
 
-    public string NormCas(ulong cas)
+    /// <summary>
+    /// The CAS as "#i": its first-seen index among the CAS values this server returned for <paramref name="key"/>.
+    /// Numbered per key (not globally): the node's CAS counters are per shard, so different keys may share a value,
+    /// which memcached's global counter never does. That difference is pinned by its own test
+    /// (<c>McCasTests.CasValues_AreUniqueAcrossKeys</c>) instead of making every later reply here mismatch.
+    /// </summary>
+    public string NormCas(byte[]? key, ulong cas)
     {
         if (cas == 0) return "0";
-        if (!_casIndex.TryGetValue(cas, out var i)) _casIndex[cas] = i = _casIndex.Count;
+        var k = key == null ? "?" : Convert.ToHexString(key);
+        if (!_casIndex.TryGetValue(k, out var map)) _casIndex[k] = map = new Dictionary<ulong, int>();
+        if (!map.TryGetValue(cas, out var i)) map[cas] = i = map.Count;
         return "#" + i;
     }
 
-    /// <summary>Restart the CAS numbering (after a re-sync the subject's items carry fresh CAS values).</summary>
-    public void ResetNumbering() => _casIndex = new Dictionary<ulong, int>();
+    /// <summary>Forget all CAS state (after the pool keys were deleted on both servers).</summary>
+    public void Reset()
+    {
+        _casIndex = new Dictionary<string, Dictionary<ulong, int>>();
+        _lastCas.Clear();
+    }
 }
 
 /// <summary>Turns raw replies into comparable strings (CAS by pattern, version by shape, stats by relied-on names).</summary>
@@ -138,7 +150,8 @@ public static class McNormalize
         HashSet<string>? stats = null;
         foreach (var f in frames)
         {
-            if (req.OpaqueKeys.TryGetValue(f.Opaque, out var key)) side.Observe(key, f.Cas);
+            var key = req.OpaqueKeys.GetValueOrDefault(f.Opaque);
+            if (key != null) side.Observe(key, f.Cas);
             if (f.Opcode == Op.Stat && f.Status == St.Ok && f.Key.Length > 0)
             {
                 stats ??= new HashSet<string>();
@@ -153,7 +166,7 @@ public static class McNormalize
             var value = f.Opcode == Op.Version && f.Status == St.Ok
                 ? (VersionShape.IsMatch(f.ValueText) ? "<version>" : "<bad version '" + Esc.Bytes(f.Value) + "'>")
                 : PaddedNumber(f.Value) is { } num ? num : Esc.Bytes(f.Value, 200);
-            result.Add($"{f.Magic:x2} {Op.Name(f.Opcode)} status=0x{f.Status:x4} dt={f.DataType} opaque={f.Opaque} cas={side.NormCas(f.Cas)}" +
+            result.Add($"{f.Magic:x2} {Op.Name(f.Opcode)} status=0x{f.Status:x4} dt={f.DataType} opaque={f.Opaque} cas={side.NormCas(key, f.Cas)}" +
                        $" ext={Convert.ToHexString(f.Extras)} key='{Esc.Bytes(f.Key, 80)}' value='{value}'" + (f.Value.Length > 200 ? $" len={f.Value.Length}" : ""));
         }
         if (stats != null) result.Add("STATS{" + string.Join(",", ReliedStats.Where(stats.Contains)) + "}(unterminated)");
@@ -188,8 +201,9 @@ public static class McNormalize
             }
             if (t[0] == "VALUE" && t.Length == 5 && ulong.TryParse(t[4], out var cas))
             {
-                side.Observe(Encoding.UTF8.GetBytes(t[1]), cas);
-                line = string.Join(' ', t[..4]) + " " + side.NormCas(cas);
+                var vkey = Encoding.UTF8.GetBytes(t[1]);
+                side.Observe(vkey, cas);
+                line = string.Join(' ', t[..4]) + " " + side.NormCas(vkey, cas);
             }
             else if (t[0] == "VERSION" && t.Length == 2 && item.Data == null)
             {
@@ -205,7 +219,7 @@ public static class McNormalize
                     else if (tok.Length > 1 && tok[0] == 'c' && ulong.TryParse(tok[1..], out var c))
                     {
                         if (req.Key != null) side.Observe(req.Key, c);
-                        parts.Add("c" + side.NormCas(c));
+                        parts.Add("c" + side.NormCas(req.Key, c));
                     }
                     else if (tok.Length > 1 && tok[0] == 't' && long.TryParse(tok[1..], out var ttl) && ttl > 0) parts.Add("t<positive>");
                     else if (tok.Length > 1 && tok[0] == 'l' && long.TryParse(tok[1..], out _)) parts.Add("l<n>");

@@ -49,6 +49,10 @@ public class McMetaWriteTests
         Assert.Equal("HD Z\r\n", h.Write(h.One("mg k\r\n"), Hit("", meta: McMeta.AlreadyWon)));
         // a vivified placeholder: empty, and this client won the right to fill it
         Assert.Equal("VA 0 t30 W\r\n\r\n", h.Write(h.One("mg k N30 t v\r\n"), Hit("", ttl: 30, meta: McMeta.Win)));
+        // ... but where t stands before N the new item has no TTL yet (memcached 1.6.18: "VA 0 t-1 W")
+        Assert.Equal("VA 0 t-1 W\r\n\r\n", h.Write(h.One("mg k t v N30\r\n"), Hit("", ttl: 30, meta: McMeta.Win)));
+        // a stale item's win is no creation: its TTL stands
+        Assert.Equal("VA 1 t30 X W\r\nx\r\n", h.Write(h.One("mg k t v N30\r\n"), Hit("x", ttl: 30, meta: McMeta.Stale | McMeta.Win)));
     }
 
     [Fact]
@@ -77,7 +81,8 @@ public class McMetaWriteTests
     public void MsCodes(McStatus status, string code)
     {
         Assert.Equal(code + "\r\n", h.Write(h.One("ms k 2\r\nhi\r\n"), St(status)));
-        Assert.Equal(code + " c42 kk Oo s2\r\n", h.Write(h.One("ms k 2 c k Oo s\r\nhi\r\n"), St(status, 42)));
+        // memcached 1.6.18's ms echoes O, k and c (not s)
+        Assert.Equal(code + " c42 kk Oo\r\n", h.Write(h.One("ms k 2 c k Oo s\r\nhi\r\n"), St(status, 42)));
         // q silences only HD
         Assert.Equal(status == McStatus.Stored ? "" : code + "\r\n", h.Write(h.One("ms k 2 q\r\nhi\r\n"), St(status)));
     }
@@ -91,14 +96,7 @@ public class McMetaWriteTests
     }
 
     [Fact]
-    public void MsKeyAndSize()
-    {
-        Assert.Equal("HD kZm9v b\r\n", h.Write(h.One("ms Zm9v 2 b k\r\nhi\r\n"), St(McStatus.Stored)));
-        // after an append the item's size is the store's (Reply.Aux), when it reports one
-        var append = new Reply { Kind = ReplyKind.Status, Integer = (long)McStatus.Stored, Aux = 7 };
-        Assert.Equal("HD s7\r\n", h.Write(h.One("ms k 2 MA s\r\nhi\r\n"), append));
-        Assert.Equal("HD s2\r\n", h.Write(h.One("ms k 2 MA s\r\nhi\r\n"), St(McStatus.Stored)));
-    }
+    public void MsBinaryKey() => Assert.Equal("HD kZm9v b\r\n", h.Write(h.One("ms Zm9v 2 b k\r\nhi\r\n"), St(McStatus.Stored)));
 
     [Fact]
     public void MdCodes()
@@ -138,15 +136,36 @@ public class McMetaWriteTests
     }
 
     [Fact]
-    public void MaTtlAndKey()
+    public void MaTtlIsTheItemsAtItsPlaceAmongTheFlags()
     {
-        // with T the TTL is the one just set; otherwise the store's figure in Reply.Aux
-        Assert.Equal("VA 2 c5 t60 kk O1\r\n10\r\n", h.Write(h.One("ma k v c t k O1 T60\r\n"), Num(10, 5)));
-        Assert.Equal("HD t-1\r\n", h.Write(h.One("ma k t T0\r\n"), Num(1)));
-        var noT = new Reply { Kind = ReplyKind.Integer, Integer = 3, Aux = -1 };
-        Assert.Equal("HD t-1\r\n", h.Write(h.One("ma k t\r\n"), noT));
-        Assert.Equal("HD kZm9v b\r\n", h.Write(h.One("ma Zm9v b k\r\n"), Num(1)));
+        static Reply Counter(ulong v, long ttl = 0, bool created = false) =>
+            new() { Kind = ReplyKind.Integer, Integer = (long)v, Cas = 5, Aux = ttl, Meta = created ? McMeta.Win : McMeta.None };
+
+        // after T: the TTL T set
+        Assert.Equal("VA 2 c5 t60 kk O1\r\n10\r\n", h.Write(h.One("ma k T60 v c t k O1\r\n"), Counter(10)));
+        Assert.Equal("HD t-1\r\n", h.Write(h.One("ma k T0 t\r\n"), Counter(1)));
+        // otherwise the store's figure (Aux; 0 = not reported, printed as none)
+        Assert.Equal("HD t-1\r\n", h.Write(h.One("ma k t\r\n"), Counter(3, ttl: -1)));
+        Assert.Equal("HD t-1\r\n", h.Write(h.One("ma k t\r\n"), Counter(3)));
+        Assert.Equal("HD t42\r\n", h.Write(h.One("ma k t T60\r\n"), Counter(3, ttl: 42)));
+        // an item this request created has no TTL yet where t stands before N
+        Assert.Equal("HD t-1\r\n", h.Write(h.One("ma k t N100\r\n"), Counter(0, ttl: 100, created: true)));
+        Assert.Equal("HD t100\r\n", h.Write(h.One("ma k N100 t\r\n"), Counter(0, ttl: 100, created: true)));
+        Assert.Equal("VA 1 t-1\r\n5\r\n", h.Write(h.One("ma k N0 J5 t v\r\n"), Counter(5, created: true)));
+        Assert.Equal("HD t77\r\n", h.Write(h.One("ma k t N100\r\n"), Counter(1, ttl: 77)));
     }
+
+    [Fact]
+    public void MaQuietStillAnswersACreation()
+    {
+        // memcached 1.6.18 silences HD after arithmetic only, not after N created the item
+        var created = new Reply { Kind = ReplyKind.Integer, Integer = 5, Meta = McMeta.Win };
+        Assert.Equal("HD\r\n", h.Write(h.One("ma k N0 J5 q\r\n"), created));
+        Assert.Equal("", h.Write(h.One("ma k N0 J5 q\r\n"), Num(6)));
+    }
+
+    [Fact]
+    public void MaBinaryKey() => Assert.Equal("HD kZm9v b\r\n", h.Write(h.One("ma Zm9v b k\r\n"), Num(1)));
 
     [Fact]
     public void MeDebugLine()

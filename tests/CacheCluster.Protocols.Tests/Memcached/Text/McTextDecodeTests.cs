@@ -237,6 +237,9 @@ public class McTextDecodeTests
         Assert.Equal((McRequestKind.Local, McLocal.Verbosity, 2L, true), (vb.Kind, vb.Local, vb.Number, vb.Quiet));
         var mn = h.One("mn\r\n");
         Assert.Equal((McRequestKind.Local, McLocal.Noop), (mn.Kind, mn.Local));
+        Assert.Equal(McLocal.Noop, h.One("mn\n").Local);
+        Assert.Equal(McLocal.Version, h.One("version x y\r\n").Local);
+        Assert.Equal(McLocal.Quit, h.One("quit now\r\n").Local);
         Assert.Equal(0, h.Sink.Count);
     }
 
@@ -245,10 +248,9 @@ public class McTextDecodeTests
     [InlineData("stats settings\r\n", "settings")]
     [InlineData("stats items\r\n", "items")]
     [InlineData("stats slabs\r\n", "slabs")]
-    [InlineData("stats sizes\r\n", "sizes")]
     [InlineData("stats conns\r\n", "conns")]
     [InlineData("stats reset\r\n", "reset")]
-    [InlineData("stats set\r\n", "settings")] // memcached matches sub-commands by prefix (strncmp)
+    [InlineData("stats items x y\r\n", "items")]
     public void Stats(string line, string? group)
     {
         var req = h.One(line);
@@ -257,11 +259,30 @@ public class McTextDecodeTests
     }
 
     [Fact]
-    public void AdminCommandsMatchByPrefixLikeMemcached()
+    public void CStringAndWhitespaceQuirksOfMemcached()
     {
-        // memcached looks commands outside its parser table up with strncmp(entry, cmd, len(cmd))
-        Assert.Equal(McRequestKind.Data, h.One("flush\r\n").Kind);
-        Assert.Equal(McLocal.Verbosity, h.One("verb 1\r\n").Local);
+        // leading spaces are skipped by memcached's tokenizer
+        h.Single(h.One("   get a\r\n"), Op.McGet, "a");
+        // the line is a C string: a NUL ends it
+        h.Single(h.One("get a\0b c\r\n"), Op.McGet, "a");
+        Assert.Equal("x", S(h.Single(h.One("set k 0 0 1 \0junk\r\nx\r\n"), Op.McStore, "k").Value));
+        // numbers are read with strtol: a sign, and a CR left at the end of the line, are fine
+        Assert.Equal("x", S(h.Single(h.One("set k 0 0 1\r\r\nx\r\n"), Op.McStore, "k").Value));
+        Assert.Equal("y", S(h.Single(h.One("set k 0 0 +1\r\ny\r\n"), Op.McStore, "k").Value));
+        Assert.Equal(h.Now + 5000, h.Single(h.One("gat +5 k\r\n"), Op.McGat, "k").Int1);
+        // flags are parsed as unsigned long, then cut to 32 bits
+        Assert.Equal(0u, h.Single(h.One("set k 4294967296 0 1\r\nx\r\n"), Op.McStore, "k").Flags);
+    }
+
+    [Fact]
+    public void BgetIsGet() => h.Single(h.One("bget a\r\n"), Op.McGet, "a");
+
+    [Fact]
+    public void GatWithoutKeysIsAnEmptyAnswer()
+    {
+        var req = h.One("gat 10\r\n");
+        Assert.Equal((McRequestKind.Data, 0), (req.Kind, req.Count));
+        Assert.Equal("END\r\n", h.Write(req));
     }
 
     [Fact]

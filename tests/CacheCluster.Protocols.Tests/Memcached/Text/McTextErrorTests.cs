@@ -10,48 +10,72 @@ namespace CacheCluster.Protocols.Tests.Memcached.Text;
 public class McTextErrorTests
 {
     const string BadFormat = "CLIENT_ERROR bad command line format";
-    readonly McTextHarness h = new(maxItemSize: 10);
+    // room for a 40-byte value under key "k" without client flags: 48 + 1 + 1 + (40 + 2) + 8 = 100
+    readonly McTextHarness h = new(maxItemSize: 100);
+    static readonly string V41 = new('v', 41);
 
     static readonly string LongKey = new('k', 251);
     static readonly string MaxKey = new('k', 250);
 
+    // Every expectation below is what a real memcached 1.6.18 answers.
     [Theory]
     [InlineData("foo\r\n", "ERROR")]
-    [InlineData("GET a\r\n", "ERROR")]          // commands are case-sensitive
-    [InlineData(" get a\r\n", "ERROR")]         // memcached 1.6 takes the command from the first byte
+    [InlineData("foo noreply\r\n", "ERROR")]      // unknown commands ignore noreply
+    [InlineData("GET a\r\n", "ERROR")]            // commands are case-sensitive
     [InlineData("ab\r\n", "ERROR")]
+    [InlineData("x\r\n", "ERROR")]                // no command is shorter than 2 bytes
     [InlineData("mz k\r\n", "ERROR")]
     [InlineData("gett a\r\n", "ERROR")]
-    [InlineData("\r\n", BadFormat)]             // shorter than the shortest command
-    [InlineData("\n", BadFormat)]
-    [InlineData("mn\n", BadFormat)]             // 3 bytes with a bare newline: too short for memcached 1.6
-    [InlineData("get\r\n", BadFormat)]
-    [InlineData("get   \r\n", BadFormat)]
-    [InlineData("gets\r\n", BadFormat)]
-    [InlineData("gat 10\r\n", BadFormat)]
+    [InlineData("flush\r\n", "ERROR")]
+    [InlineData("verb 1\r\n", "ERROR")]
+    [InlineData("\r\n", "ERROR")]
+    [InlineData("\n", "ERROR")]
+    [InlineData("   \r\n", "ERROR")]
+    [InlineData("\0\r\n", "ERROR")]              // memcached reads the line as a C string
+    [InlineData("mn\r\r\n", "ERROR")]            // only one CR is dropped: the command is "mn\r"
+    [InlineData("get\r\n", "ERROR")]              // too few tokens is ERROR, before anything else
+    [InlineData("get   \r\n", "ERROR")]
+    [InlineData("gets\r\n", "ERROR")]
+    [InlineData("gat\r\n", "ERROR")]
     [InlineData("gat x k\r\n", "CLIENT_ERROR invalid exptime argument")]
+    [InlineData("gat x k noreply\r\n", "CLIENT_ERROR invalid exptime argument")] // retrieval has no noreply
     [InlineData("gat 99999999999 k\r\n", "CLIENT_ERROR invalid exptime argument")]
-    [InlineData("incr k\r\n", BadFormat)]
+    [InlineData("incr k\r\n", "ERROR")]
+    [InlineData("incr k 1 2 3\r\n", "ERROR")]
     [InlineData("incr k x\r\n", "CLIENT_ERROR invalid numeric delta argument")]
     [InlineData("incr k -1\r\n", "CLIENT_ERROR invalid numeric delta argument")]
     [InlineData("decr k 18446744073709551616\r\n", "CLIENT_ERROR invalid numeric delta argument")]
-    [InlineData("touch k\r\n", BadFormat)]
+    [InlineData("touch k\r\n", "ERROR")]
     [InlineData("touch k soon\r\n", "CLIENT_ERROR invalid exptime argument")]
-    [InlineData("delete\r\n", BadFormat)]
+    [InlineData("delete\r\n", "ERROR")]
+    [InlineData("delete k 5\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]")]
+    [InlineData("delete k x y\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]")]
+    [InlineData("delete k noreply x\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]")]
+    [InlineData("delete k 0 noreply x\r\n", "ERROR")]
     [InlineData("flush_all later\r\n", "CLIENT_ERROR invalid exptime argument")]
-    [InlineData("verbosity\r\n", BadFormat)]
+    [InlineData("flush_all noreply 5\r\n", "CLIENT_ERROR invalid exptime argument")] // noreply must come last
+    [InlineData("flush_all 1 2 3\r\n", "ERROR")]
+    [InlineData("verbosity\r\n", "ERROR")]
     [InlineData("verbosity loud\r\n", BadFormat)]
-    [InlineData("stats detail on\r\n", "CLIENT_ERROR stats detail not allowed")]
-    [InlineData("stats cachedump 1 1\r\n", "CLIENT_ERROR stats cachedump not allowed")]
+    [InlineData("stats detail\r\n", "CLIENT_ERROR usage: stats detail on|off|dump")]
+    [InlineData("stats detail bogus\r\n", "CLIENT_ERROR usage: stats detail on|off|dump")]
+    [InlineData("stats cachedump 1\r\n", "CLIENT_ERROR bad command line")]
+    [InlineData("stats cachedump x 1\r\n", BadFormat)]
+    [InlineData("stats cachedump 99 1\r\n", "CLIENT_ERROR Illegal slab id")]
     [InlineData("stats bogus\r\n", "ERROR")]
     [InlineData("stats itemsx\r\n", "ERROR")]
-    [InlineData("shutdown\r\n", "SERVER_ERROR: shutdown not enabled")]
-    [InlineData("watch\r\n", "CLIENT_ERROR watch commands not allowed")]
-    [InlineData("set k 0 0\r\n", BadFormat)]
+    [InlineData("stats set\r\n", "ERROR")]
+    [InlineData("stats noreply\r\n", "ERROR")]
+    [InlineData("shutdown\r\n", "ERROR: shutdown not enabled")]
+    [InlineData("set\r\n", "ERROR")]
+    [InlineData("set k 0 0\r\n", "ERROR")]
+    [InlineData("set k 0 0 1 noreply extra\r\n", "ERROR")]
+    [InlineData("cas k 0 0 1\r\n", "ERROR")]
+    [InlineData("replace k 0\r\n", "ERROR")]
     [InlineData("set k 0 0 x\r\n", BadFormat)]
     [InlineData("set k 0 0 -1\r\n", BadFormat)]
     [InlineData("set k 0 0 2147483646\r\n", BadFormat)] // above INT_MAX - 2
-    [InlineData("set k 0 0 noreply\r\n", BadFormat)]    // no length: noreply is not even looked at
+    [InlineData("ms\r\n", "ERROR")]
     [InlineData("ms k\r\n", BadFormat)]
     [InlineData("ms k x\r\n", BadFormat)]
     public void LineErrors(string line, string expected)
@@ -63,13 +87,40 @@ public class McTextErrorTests
     }
 
     [Theory]
-    [InlineData("foo noreply\r\n", "ERROR")]
-    [InlineData("gat x k noreply\r\n", "CLIENT_ERROR invalid exptime argument")]
+    [InlineData("stats detail on\r\n", "OK\r\n")]
+    [InlineData("stats detail off extra\r\n", "OK\r\n")]
+    [InlineData("stats detail dump\r\n", "END\r\n")]
+    [InlineData("stats cachedump 5 1\r\n", "END\r\n")]
+    [InlineData("stats extstore\r\n", "END\r\n")]
+    [InlineData("stats sizes\r\n", "STAT sizes_status disabled\r\nEND\r\n")]
+    [InlineData("stats sizes_enable\r\n", "STAT sizes_status enabled\r\n")]
+    [InlineData("stats sizes_disable\r\n", "STAT sizes_status disabled\r\n")]
+    public void StatsAnsweredByTheCodec(string line, string expected)
+    {
+        var req = h.One(line);
+        Assert.Equal(McRequestKind.Error, req.Kind); // answered at once, no node figures needed
+        Assert.Equal(expected, h.Write(req));
+    }
+
+    [Theory]
+    [InlineData("slabs automove 1\r\n")]
+    [InlineData("lru_crawler enable\r\n")]
+    [InlineData("cache_memlimit 100\r\n")]
+    [InlineData("lru mode flat\r\n")]
+    public void AdminCommandsWeDoNotHaveAreUnknown(string line) => AssertError(h.One(line), "ERROR");
+
+    [Fact]
+    public void WatchIsRefusedAsWhenDisabled() => AssertError(h.One("watch\r\n"), "CLIENT_ERROR watch commands not allowed");
+
+    [Theory]
     [InlineData("incr k x noreply\r\n", "CLIENT_ERROR invalid numeric delta argument")]
     [InlineData("incr k noreply\r\n", "CLIENT_ERROR invalid numeric delta argument")]
     [InlineData("touch k x noreply\r\n", "CLIENT_ERROR invalid exptime argument")]
     [InlineData("flush_all later noreply\r\n", "CLIENT_ERROR invalid exptime argument")]
     [InlineData("verbosity noreply\r\n", BadFormat)]
+    [InlineData("set k 0 0 noreply\r\n", BadFormat)]
+    [InlineData("cas k 0 0 5 noreply\r\n", BadFormat)]
+    [InlineData("delete k 5 noreply\r\n", "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]")]
     public void NoreplySilencesErrorsToo(string line, string expected)
     {
         var req = h.One(line);
@@ -101,9 +152,10 @@ public class McTextErrorTests
     [Fact]
     public void MaxLengthKeyIsFine()
     {
-        h.Single(h.One($"get {MaxKey}\r\n"), Op.McGet, MaxKey);
-        h.Single(h.One($"set {MaxKey} 0 0 1\r\nx\r\n"), Op.McStore, MaxKey);
-        h.Single(h.One($"delete {MaxKey}\r\n"), Op.McDelete, MaxKey);
+        var m = new McTextHarness();
+        m.Single(m.One($"get {MaxKey}\r\n"), Op.McGet, MaxKey);
+        m.Single(m.One($"set {MaxKey} 0 0 1\r\nx\r\n"), Op.McStore, MaxKey);
+        m.Single(m.One($"delete {MaxKey}\r\n"), Op.McDelete, MaxKey);
     }
 
     [Theory]
@@ -120,30 +172,25 @@ public class McTextErrorTests
     }
 
     [Theory]
-    [InlineData("set {0} 0 0 5\r\nhello\r\n")]
-    [InlineData("set k x 0 5\r\nhello\r\n")]
-    [InlineData("set k -1 0 5\r\nhello\r\n")]
-    [InlineData("set k 0 x 5\r\nhello\r\n")]
-    [InlineData("cas k 0 0 5\r\nhello\r\n")]
-    [InlineData("cas k 0 0 5 -3\r\nhello\r\n")]
-    [InlineData("add k 0 99999999999 5\r\nhello\r\n")]
-    public void RefusedStorageSwallowsItsDataBlock(string format)
+    [InlineData("set {0} 0 0 5\r\nhello\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nERROR\r\nMN\r\n")]
+    [InlineData("set {0} 0 0 5 noreply\r\nhello\r\nmn\r\n", "ERROR\r\nMN\r\n")]
+    [InlineData("set k x 0 5\r\nhello\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nERROR\r\nMN\r\n")]
+    [InlineData("set k -1 0 5\r\nhello\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nERROR\r\nMN\r\n")]
+    [InlineData("add k 0 99999999999 5\r\nhello\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nERROR\r\nMN\r\n")]
+    [InlineData("cas k 0 0 5\r\nhello\r\nmn\r\n", "ERROR\r\nERROR\r\nMN\r\n")]
+    [InlineData("cas k 0 0 5 -3\r\nhello\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nERROR\r\nMN\r\n")]
+    [InlineData("ms {0} 2\r\nhi\r\nmn\r\n", "CLIENT_ERROR bad command line format\r\nERROR\r\nMN\r\n")]
+    public void MalformedStorageLineIsRefusedAloneAndItsDataIsReadAsACommand(string format, string expected)
     {
-        var reqs = h.DecodeAll(string.Format(format, LongKey) + "get after\r\n");
-        Assert.Equal(2, reqs.Count);
-        AssertError(reqs[0], BadFormat);
-        h.Single(reqs[1], Op.McGet, "after");
-        Assert.Equal(BadFormat + "\r\n", h.Write(reqs[0]));
-
-        var quiet = h.DecodeAll(string.Format(format.Replace(" 5\r\n", " 5 noreply\r\n").Replace(" -3\r\n", " -3 noreply\r\n"), LongKey) + "get after\r\n");
-        AssertError(quiet[0], BadFormat, quiet: true);
-        Assert.Equal(2, quiet.Count);
+        // memcached 1.6.18 does not discard the data block of a storage line it cannot parse
+        Assert.Equal(expected, h.Exchange(string.Format(format, LongKey)));
+        Assert.Equal(0, h.Sink.Count);
     }
 
     [Fact]
     public void TooLargeSetUnlinksTheOldItem()
     {
-        var reqs = h.DecodeAll("set k 7 0 11\r\nhello world\r\nget k\r\n");
+        var reqs = h.DecodeAll($"set k 0 0 41\r\n{V41}\r\nget k\r\n");
         Assert.Equal(2, reqs.Count);
         var unlink = h.Single(reqs[0], Op.McDelete, "k");
         Assert.Equal(0ul, unlink.Cas);
@@ -159,7 +206,7 @@ public class McTextErrorTests
     [InlineData("prepend")]
     public void TooLargeOtherStoresOnlyRefuse(string cmd)
     {
-        var reqs = h.DecodeAll($"{cmd} k 0 0 11\r\nhello world\r\nmn\r\n");
+        var reqs = h.DecodeAll($"{cmd} k 0 0 41\r\n{V41}\r\nmn\r\n");
         AssertError(reqs[0], "SERVER_ERROR object too large for cache");
         Assert.Equal(McLocal.Noop, reqs[1].Local);
         Assert.Equal(0, h.Sink.Count);
@@ -168,22 +215,44 @@ public class McTextErrorTests
     [Fact]
     public void TooLargeWithNoreplyIsSilentButStillUnlinks()
     {
-        var req = h.DecodeAll("set k 0 0 11 noreply\r\nhello world\r\n")[0];
+        var req = h.DecodeAll($"set k 0 0 41 noreply\r\n{V41}\r\n")[0];
         h.Single(req, Op.McDelete, "k");
         Assert.True(req.Quiet);
         Assert.Equal("", h.Write(req, St(McStatus.Deleted)));
     }
 
     [Fact]
-    public void ValueAtTheLimitIsStored() =>
-        Assert.Equal("0123456789", S(h.Single(h.One("set k 0 0 10\r\n0123456789\r\n"), Op.McStore, "k").Value));
+    public void TheLimitIsOnTheWholeItemLikeMemcached()
+    {
+        // memcached's item_size_ok: header 48 + key + 1 + client flags (4 when non-zero) + data + CRLF + CAS 8 <= -I
+        h.Single(h.One($"set k 0 0 40\r\n{V41[..40]}\r\n"), Op.McStore, "k");
+        h.Single(h.One($"set k 0 0 41\r\n{V41}\r\n"), Op.McDelete, "k");
+        h.Single(h.One($"set k 1 0 36\r\n{V41[..36]}\r\n"), Op.McStore, "k");
+        h.Single(h.One($"set k 1 0 37\r\n{V41[..37]}\r\n"), Op.McDelete, "k");
+        h.Single(h.One($"set kk 0 0 39\r\n{V41[..39]}\r\n"), Op.McStore, "kk");
+        h.Single(h.One($"set kk 0 0 40\r\n{V41[..40]}\r\n"), Op.McDelete, "kk");
+        // meta: the decoded key and F count
+        h.Single(h.One($"ms Zm9v 38 b\r\n{V41[..38]}\r\n"), Op.McStore, "foo");
+        h.Single(h.One($"ms Zm9v 39 b\r\n{V41[..39]}\r\n"), Op.McDelete, "foo");
+        h.Single(h.One($"ms k 37 F1\r\n{V41[..37]}\r\n"), Op.McDelete, "k");
+    }
+
+    [Fact]
+    public void OneMegabyteLimitAsMemcachedDashI1m()
+    {
+        var m = new McTextHarness(maxItemSize: 1024 * 1024);
+        m.Single(m.One($"set k 0 0 1048516\r\n{new string('x', 1048516)}\r\n"), Op.McStore, "k");
+        m.Single(m.One($"set k 0 0 1048517\r\n{new string('x', 1048517)}\r\n"), Op.McDelete, "k");
+        // 48 + 250 + 1 + 1048302 + 8 = 1048609 > 1048576
+        AssertError(m.One($"add {new string('L', 250)} 0 0 1048300\r\n{new string('x', 1048300)}\r\n"), "SERVER_ERROR object too large for cache");
+    }
 
     [Fact]
     public void BadDataChunk()
     {
         // memcached reads exactly <bytes>+2 bytes; "abcd\r" is not followed by CRLF, and the lone "\n" left is a short line
         string output = h.Exchange("set k 0 0 3\r\nabcd\r\nget k\r\n", Miss);
-        Assert.Equal("CLIENT_ERROR bad data chunk\r\n" + BadFormat + "\r\nEND\r\n", output);
+        Assert.Equal("CLIENT_ERROR bad data chunk\r\nERROR\r\nEND\r\n", output);
         Assert.Equal(1, h.Sink.Count); // only the get
     }
 
@@ -202,12 +271,31 @@ public class McTextErrorTests
         AssertError(reqs[0], "CLIENT_ERROR bad data chunk");
     }
 
-    [Fact]
-    public void HttpRequestClosesSilently()
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\n")]
+    [InlineData("xyz HTTP/1.0\r\n")]
+    public void HttpRequestClosesSilently(string line)
     {
-        var req = h.One("GET / HTTP/1.1\r\n");
+        var req = h.One(line);
         AssertError(req, null, close: true);
         Assert.Equal("", h.Write(req));
+    }
+
+    [Theory]
+    [InlineData("gx HTTP/1.1\r\n")] // commands starting with a letter memcached dispatches on are not checked
+    [InlineData("ab HTTP/1.1\r\n")]
+    public void HttpCheckOnlyForOtherCommands(string line) => AssertError(h.One(line), "ERROR");
+
+    [Fact]
+    public void LineLongerThanTheReadBufferCloses()
+    {
+        // memcached reads 16 KB at most before it must see the newline (multigets excepted)
+        var req = h.DecodeAll("set " + new string('a', 20_000) + " 0 0 1\r\nx\r\n").Single();
+        AssertError(req, null, close: true);
+        // a long line that fits is parsed: key too long, and the data is a command of its own
+        Assert.Equal("CLIENT_ERROR bad command line format\r\nERROR\r\n", new McTextHarness().Exchange("set " + new string('a', 10_000) + " 0 0 1\r\nx\r\n"));
+        var get = new McTextHarness();
+        Assert.Equal(8000, get.DecodeAll("get " + string.Join(' ', Enumerable.Repeat("zz", 8000)) + "\r\n").Single().Count);
     }
 
     [Fact]
