@@ -40,7 +40,7 @@ public sealed partial class CacheStore
         e.MetaBits = 0;
         _usedBytes += valueBytes;
         SetExpiryCore(h, expiresAtMs);
-        if (cas == 0) cas = _nextCas++;
+        if (cas == 0) cas = TakeCas();
         else ObserveCas(cas);
         e.Cas = cas;
         return h;
@@ -58,7 +58,7 @@ public sealed partial class CacheStore
         e.Kind = kind;
         e.Value = value;
         e.ValueBytes = valueBytes;
-        e.Cas = _nextCas++;
+        e.Cas = TakeCas();
     }
 
     /// <summary>For values mutated in place (collections): re-accounts their size and assigns a new CAS.</summary>
@@ -67,7 +67,7 @@ public sealed partial class CacheStore
         ref Entry e = ref _entries[h];
         _usedBytes += valueBytes - e.ValueBytes;
         e.ValueBytes = valueBytes;
-        e.Cas = _nextCas++;
+        e.Cas = TakeCas();
     }
 
     /// <summary>Sets the absolute expiry (Unix ms); 0 makes the entry persistent. CAS is unchanged.</summary>
@@ -88,12 +88,23 @@ public sealed partial class CacheStore
     }
 
     /// <summary>Hands out a fresh CAS without storing anything (an item stored already expired still gets one).</summary>
-    public ulong TakeCas() => _nextCas++;
+    public ulong TakeCas()
+    {
+        ulong cas = _nextCas;
+        _nextCas += _casStep;
+        return cas;
+    }
+
+    /// <summary>Gives an entry a new CAS without changing its value (memcached's md I invalidation).</summary>
+    public void BumpCas(int h) => _entries[h].Cas = TakeCas();
 
     /// <summary>Moves the CAS counter past an externally supplied value so it is never reissued.</summary>
     public void ObserveCas(ulong cas)
     {
-        if (cas >= _nextCas) _nextCas = cas == ulong.MaxValue ? cas : cas + 1;
+        if (cas < _nextCas) return;
+        // the next value of this store's series above cas
+        ulong steps = (cas - _nextCas) / _casStep + 1;
+        _nextCas += steps * _casStep;
     }
 
     /// <summary>Removes an entry; its handle becomes invalid and its slot is recycled.</summary>

@@ -40,11 +40,24 @@ public sealed partial class CacheStore
     private long _usedBytes;
     private long _maxMemoryBytes;
     private ulong _nextCas = 1;
+    private ulong _casStep = 1;              // stores of one node hand out disjoint CAS series
     private long _evictedKeys;
     private long _expiredKeys;
 
     public CacheStore(IClock clock, long maxMemoryBytes = 0, EvictionPolicy policy = EvictionPolicy.AllKeysLru, int randomSeed = 0)
+        : this(clock, maxMemoryBytes, policy, randomSeed, casSeries: 0, casSeriesCount: 1)
     {
+    }
+
+    /// <summary>
+    /// A store whose CAS values are <c>casSeries + 1 + k * casSeriesCount</c>: the shards of a node
+    /// pass their index and the shard count, so a CAS is unique node-wide, as memcached's are.
+    /// </summary>
+    public CacheStore(IClock clock, long maxMemoryBytes, EvictionPolicy policy, int randomSeed, int casSeries, int casSeriesCount)
+    {
+        if (casSeriesCount < 1 || casSeries < 0 || casSeries >= casSeriesCount) throw new ArgumentOutOfRangeException(nameof(casSeries));
+        _nextCas = (ulong)casSeries + 1;
+        _casStep = (ulong)casSeriesCount;
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         MaxMemoryBytes = maxMemoryBytes;
         Policy = policy;

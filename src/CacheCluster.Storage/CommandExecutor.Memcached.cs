@@ -21,7 +21,7 @@ public sealed partial class CommandExecutor
             if ((c.Options & CommandOptions.Vivify) == 0) return Reply.Nil;
             // meta N: create an empty placeholder; this client wins the right to fill it
             h = store.Set(c.Key.Span, [], 0, c.Int3);
-            store.SetMetaBits(h, WinTaken);
+            store.SetMetaBits(h, WinTaken | Fetched);
             TotalItems++;
             var created = ValueReply(h);
             created.Integer = TtlSeconds(h);
@@ -55,7 +55,12 @@ public sealed partial class CommandExecutor
     long TtlSeconds(int h)
     {
         long exp = store.ExpiresAtOf(h);
-        return exp == 0 ? -1 : Math.Max(0, (exp - store.NowMs + 999) / 1000);
+        if (exp == 0) return -1;
+        long left = exp - store.NowMs;
+        // an item touched into the past is still returned once; memcached then prints its negative
+        // TTL as an unsigned 32-bit number, so clients see a large positive figure, not 0
+        if (left <= 0) return (uint)(int)Math.Max(int.MinValue, Math.Min(-1, left / 1000));
+        return (left + 999) / 1000;
     }
 
     Reply McGat(ref Command c)
@@ -68,6 +73,7 @@ public sealed partial class CommandExecutor
     {
         int h = store.Find(c.Key.Span, touch: true);
         if (h < 0) return Reply.Mc(McStatus.NotFound);
+        store.SetMetaBits(h, (byte)(store.MetaBitsOf(h) | Fetched)); // memcached counts a touch as a fetch
         // memcached's binary TOUCH answers with the item's flags and CAS
         var touched = new Reply { Kind = ReplyKind.Status, Integer = (long)McStatus.Touched, Flags = store.FlagsOf(h), Cas = store.CasOf(h) };
         if (c.Int1 != 0 && c.Int1 <= store.NowMs) store.Remove(h);
@@ -90,11 +96,15 @@ public sealed partial class CommandExecutor
             var old = store.StringOf(h);
             var add = c.Value!;
             if ((long)old.Length + add.Length > MaxStringLength) return Reply.Fail(ErrorCode.StringTooLong);
+            // Int2 = memcached's item size limit: the grown item must still fit, else NOT_STORED
+            if (c.Int2 > 0 && MemcachedItem.Size(c.Key.Length, store.FlagsOf(h), old.Length + add.Length) > c.Int2)
+                return Reply.Mc(McStatus.NotStored);
             var joined = new byte[old.Length + add.Length];
             bool prepend = (o & CommandOptions.Prepend) != 0;
             (prepend ? add : old).CopyTo(joined, 0);
             (prepend ? old : add).CopyTo(joined, prepend ? add.Length : old.Length);
             store.ReplaceValue(h, joined);
+            store.SetMetaBits(h, (byte)(store.MetaBitsOf(h) & KeyBase64)); // memcached makes a new item: fresh state
             TotalItems++;
             return Reply.Mc(McStatus.Stored, store.CasOf(h));
         }
@@ -114,7 +124,8 @@ public sealed partial class CommandExecutor
         else if ((o & CommandOptions.Nx) != 0 && h >= 0) return Reply.Mc(McStatus.NotStored);
         else if ((o & CommandOptions.Xx) != 0 && h < 0) return Reply.Mc(McStatus.NotStored);
 
-        long expiresAt = c.Int1;
+        // a stale store (meta ms I with an older CAS) keeps the item's TTL
+        long expiresAt = stale ? store.ExpiresAtOf(h) : c.Int1;
         if (expiresAt != 0 && expiresAt <= store.NowMs)
         {
             // memcached stores an already-expired item (with a CAS of its own): it is simply never found again
@@ -138,7 +149,8 @@ public sealed partial class CommandExecutor
         if ((c.Options & CommandOptions.Invalidate) != 0)
         {
             // meta md I: keep the item but mark it stale (the next reader wins the recache)
-            store.SetMetaBits(h, (byte)(store.MetaBitsOf(h) & Fetched | StaleBit));
+            store.SetMetaBits(h, (byte)(store.MetaBitsOf(h) & (Fetched | KeyBase64) | StaleBit));
+            store.BumpCas(h);
             if (c.Int1 != 0) store.SetExpiry(h, c.Int1);
             return Reply.Mc(McStatus.Deleted);
         }
@@ -162,8 +174,9 @@ public sealed partial class CommandExecutor
             // meta ma N: the client that created the item is told it won
             return new Reply { Kind = ReplyKind.Integer, Integer = c.Int2, Cas = store.CasOf(created), Aux = TtlSeconds(created), Meta = McMeta.Win };
         }
-        if (c.Cas != 0 && store.CasOf(h) != c.Cas) return Reply.Mc(McStatus.Exists);
         var old = store.StringOf(h);
+        if (old.Length == 0) return Reply.Fail(ErrorCode.NonNumeric); // memcached checks this before the CAS
+        if (c.Cas != 0 && store.CasOf(h) != c.Cas) return Reply.Mc(McStatus.Exists);
         if (!TryParseUnsigned(old, out ulong value)) return Reply.Fail(ErrorCode.NonNumeric);
         ulong delta = (ulong)c.Int1;
         if ((c.Options & CommandOptions.Decrement) != 0) value = delta > value ? 0 : value - delta;

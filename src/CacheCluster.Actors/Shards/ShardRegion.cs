@@ -64,7 +64,8 @@ public sealed class ShardRegion : IAsyncDisposable
         var executor = _executors[id];
         if (executor == null || !executor.Store.IsConsistent(out _))
         {
-            executor = new CommandExecutor(new CacheStore(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1));
+            executor = new CommandExecutor(new CacheStore(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1,
+                casSeries: id, casSeriesCount: _shards.Length));
             _executors[id] = executor;
         }
         return new ShardActor(id, executor);

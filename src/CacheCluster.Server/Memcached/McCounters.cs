@@ -13,6 +13,15 @@ public sealed class McCounters
     public long CasHits, CasMisses, CasBadval, TouchHits, TouchMisses;
     public long CurrConnections, TotalConnections, BytesRead, BytesWritten;
 
+    /// <summary>memcached's `stats reset`: command counters start again (connection gauges stay).</summary>
+    public void Reset()
+    {
+        CmdGet = CmdSet = CmdFlush = CmdTouch = GetExpired = 0;
+        DeleteHits = DeleteMisses = IncrHits = IncrMisses = DecrHits = DecrMisses = 0;
+        CasHits = CasMisses = CasBadval = TouchHits = TouchMisses = 0;
+        BytesRead = BytesWritten = 0;
+    }
+
     /// <summary>Tallies one executed batch range locally, then publishes the sums.</summary>
     public void Count(Command[] commands, Reply[] replies, int from, int to)
     {

@@ -103,6 +103,9 @@ public static class McStats
                     Add("items:1:reclaimed", items.Expired);
                 }
                 break;
+            case "reset":
+                node.Memcached.Reset();
+                break;
             case "slabs":
                 var slabs = await node.ShardStatsAsync();
                 Add("active_slabs", slabs.Keys > 0 ? 1 : 0);

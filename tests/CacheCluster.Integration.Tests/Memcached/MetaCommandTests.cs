@@ -175,7 +175,9 @@ public sealed class MetaCommandTests : IClassFixture<McSubjectFixture>
         var k = P("msI");
         await using var c = await ConnectAsync();
         Assert.Equal("STORED", await McText.LineAsync(c, $"set {k} 0 0 1\r\nv\r\n"));
-        Is(await One(c, $"ms {k} 1 I C1\r\nx\r\n"), "HD", null);             // older CAS + I: stored, but stale
+        var older = Cas(await One(c, $"mg {k} c\r\n"));
+        Assert.Equal("STORED", await McText.LineAsync(c, $"set {k} 0 0 1\r\nw\r\n"));
+        Is(await One(c, $"ms {k} 1 I C{older}\r\nx\r\n"), "HD", null);       // older CAS + I: stored, but stale
         Is(await One(c, $"mg {k} v\r\n"), "VA", "x", "X", "W");
         Is(await One(c, $"mg {k} v\r\n"), "VA", "x", "X", "Z");
     }

@@ -57,8 +57,13 @@ public sealed partial class McBinaryCodec
                 req.CloseAfter = true;
                 break;
             case McBinaryOpcode.Stat:
-                Local(McLocal.Stats, ref req);
-                req.Group = h.KeyLength == 0 ? null : Encoding.Latin1.GetString(key);
+                string? group = h.KeyLength == 0 ? null : Encoding.Latin1.GetString(key);
+                if (group is null or "settings" or "items" or "slabs" or "sizes" or "conns" or "reset" || group.StartsWith("detail", StringComparison.Ordinal))
+                {
+                    Local(McLocal.Stats, ref req);
+                    req.Group = group;
+                }
+                else Fail(ref req, McBinaryStatus.KeyNotFound, McBinaryStatusText.NotFound); // memcached: unknown group
                 break;
             default:
                 throw new InvalidOperationException($"Opcode 0x{(byte)loud:x2} passed the shape checks but has no decoder.");
@@ -70,7 +75,9 @@ public sealed partial class McBinaryCodec
         in ReadOnlySequence<byte> key, in Targets t, ref McRequest req)
     {
         long valueLength = h.ValueLength;
-        if (valueLength > _maxItemSize)
+        // memcached limits the whole item (header, key, flags, data, CAS), not just the value
+        uint flags = loud is McBinaryOpcode.Append or McBinaryOpcode.Prepend ? 0 : BinaryPrimitives.ReadUInt32BigEndian(extras);
+        if (MemcachedItem.Size(h.KeyLength, flags, valueLength) > _maxItemSize)
         {
             TooLarge(loud, in key, in t, ref req);
             return;
@@ -82,9 +89,11 @@ public sealed partial class McBinaryCodec
         {
             case McBinaryOpcode.Append:
                 c.Options = CommandOptions.Append;
+                c.Int2 = _maxItemSize; // the grown item must still fit
                 return;
             case McBinaryOpcode.Prepend:
                 c.Options = CommandOptions.Prepend;
+                c.Int2 = _maxItemSize;
                 return;
         }
         c.Flags = BinaryPrimitives.ReadUInt32BigEndian(extras);

@@ -14,7 +14,7 @@ public sealed partial class McTextCodec
         switch ((McTextOp)request.Opcode)
         {
             case McTextOp.Mg:
-                if (r.Kind == ReplyKind.Bulk) WriteMgHit(output, in request, in r, bits);
+                if (r.Kind == ReplyKind.Bulk) WriteMgHit(output, in request, in r, bits, cmd.Key.Span);
                 // a miss, or a vivify that found no memory (memcached: item_alloc failed → EN)
                 else if (r.Kind == ReplyKind.Nil || r.Kind == ReplyKind.Error && r.Error == ErrorCode.OutOfMemory)
                 {
@@ -61,7 +61,7 @@ public sealed partial class McTextCodec
         }
     }
 
-    static void WriteMgHit(IBufferWriter<byte> output, in McRequest request, in Reply r, McMetaBits bits)
+    static void WriteMgHit(IBufferWriter<byte> output, in McRequest request, in Reply r, McMetaBits bits, ReadOnlySpan<byte> rawKey)
     {
         bool withValue = (bits & McMetaBits.Value) != 0;
         var value = r.Bulk.Span;
@@ -81,14 +81,17 @@ public sealed partial class McTextCodec
                     // an item this request vivified has no TTL yet where t stands before N
                     bool created = (r.Meta & (McMeta.Win | McMeta.Stale)) == McMeta.Win;
                     w.Flag('t');
-                    w.Append(created && (bits & McMetaBits.TtlBeforeVivify) != 0 ? -1 : r.Integer);
+                    long ttl = r.Integer;
+                    if (created && (bits & McMetaBits.TtlFromT) != 0) { long t = (int)(request.Number >> 32); ttl = t == 0 ? -1 : t; }
+                    else if (created && (bits & McMetaBits.TtlBeforeVivify) != 0) ttl = -1;
+                    w.Append(ttl);
                     break;
                 case McReturnFlag.Cas: w.Flag('c'); w.Append(r.Cas); break;
                 case McReturnFlag.Flags: w.Flag('f'); w.Append((ulong)r.Flags); break;
                 case McReturnFlag.LastAccess: w.Flag('l'); w.Append(r.Aux); break;
                 case McReturnFlag.Hit: w.Flag('h'); w.Append((r.Meta & McMeta.HitBefore) != 0 ? (byte)'1' : (byte)'0'); break;
                 case McReturnFlag.Opaque: AppendOpaque(ref w, in request); break;
-                case McReturnFlag.Key: AppendKey(ref w, in request, bits); break;
+                case McReturnFlag.Key: AppendItemKey(ref w, in request, bits, (r.Meta & McMeta.Base64Key) != 0, rawKey); break;
             }
         }
         // memcached's order: Z (a win token is out), X (stale), W (this client won)
@@ -198,6 +201,30 @@ public sealed partial class McTextCodec
         if ((bits & McMetaBits.Binary) != 0) w.Flag('b');
     }
 
+    /// <summary>
+    /// On a hit memcached echoes the key the way the item was stored: base64 + " b" when it was set
+    /// with ms b, the raw key otherwise, whatever form this request used.
+    /// </summary>
+    static void AppendItemKey(ref McLineWriter w, in McRequest request, McMetaBits bits, bool storedBase64, ReadOnlySpan<byte> rawKey)
+    {
+        bool requestBase64 = (bits & McMetaBits.Binary) != 0;
+        if (storedBase64 == requestBase64)
+        {
+            AppendKey(ref w, in request, bits);
+            return;
+        }
+        w.Flag('k');
+        if (!storedBase64)
+        {
+            w.Append(rawKey);
+            return;
+        }
+        Span<byte> encoded = stackalloc byte[McBase64.EncodedLength(rawKey.Length)];
+        int n = McBase64.EncodeTo(rawKey, encoded);
+        w.Append(encoded[..n]);
+        w.Flag('b');
+    }
+
     static void AppendOpaque(ref McLineWriter w, in McRequest request)
     {
         w.Append((byte)' ');
@@ -231,8 +258,7 @@ public sealed partial class McTextCodec
     }
 
     /// <summary>memcached's ITEM_ntotal: 48-byte header, key + NUL, client flags if non-zero, data + CRLF, CAS.</summary>
-    static long ItemTotal(int keyLength, uint flags, int valueLength) =>
-        48 + keyLength + 1 + (flags != 0 ? 4 : 0) + valueLength + 2 + 8;
+    static long ItemTotal(int keyLength, uint flags, int valueLength) => MemcachedItem.Size(keyLength, flags, valueLength);
 
     static readonly int[] SlabSizes = BuildSlabSizes();
 

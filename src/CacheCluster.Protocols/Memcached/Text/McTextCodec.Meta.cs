@@ -44,6 +44,13 @@ public sealed partial class McTextCodec
         // on an item this request created, t before N (and T) sees no TTL yet
         if (f.TtlFlagToken >= 0 && f.Vivify && f.TtlFlagToken < f.VivifyToken && (!f.NewTtl || f.TtlFlagToken < f.TtlToken))
             req.Status |= (ushort)McMetaBits.TtlBeforeVivify;
+        // on an item this request creates, t reports the last of T / N before it (memcached applies
+        // flags in order): a T with no N between it and t wins
+        if (f.Vivify && f.NewTtl && f.TtlFlagToken > f.TtlToken && !(f.VivifyToken > f.TtlToken && f.VivifyToken < f.TtlFlagToken))
+        {
+            req.Status |= (ushort)McMetaBits.TtlFromT;
+            req.Number |= (long)f.Ttl << 32;
+        }
         return req;
     }
 
@@ -107,6 +114,8 @@ public sealed partial class McTextCodec
             if (f.Invalidate && (options & (CommandOptions.Append | CommandOptions.Prepend)) == 0) options |= CommandOptions.Invalidate;
         }
         if (f.HasCasIn) cmd.Int4 = unchecked((long)f.NewCas);
+        if ((options & (CommandOptions.Append | CommandOptions.Prepend)) != 0) cmd.Int2 = _options.MaxItemSize;
+        if (f.Binary) options |= CommandOptions.Base64Key;
         cmd.Options = options;
         var echo = cmd.Key.Span;
         c.Consumed = total;

@@ -66,6 +66,8 @@ public sealed partial class McTextCodec
             StoreKind.Prepend => CommandOptions.Prepend,
             _ => CommandOptions.None,
         };
+        // append/prepend: the grown item must still fit the item size limit (checked where the old value is)
+        if (kind is StoreKind.Append or StoreKind.Prepend) cmd.Int2 = _options.MaxItemSize;
         c.Consumed = total;
         req = Data(McTextOp.Store, noreply);
         return McParseStatus.Complete;

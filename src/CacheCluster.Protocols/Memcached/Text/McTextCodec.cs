@@ -247,7 +247,7 @@ public sealed partial class McTextCodec : IMcCodec
     /// data + CRLF, 8-byte CAS) must fit in the item size limit (-I, <see cref="McCodecOptions.MaxItemSize"/>).
     /// </summary>
     bool TooLarge(int keyLength, uint flags, int vlen) =>
-        48L + keyLength + 1 + (flags != 0 ? 4 : 0) + vlen + 2 + 8 > _options.MaxItemSize;
+        MemcachedItem.Size(keyLength, flags, vlen) > _options.MaxItemSize;
 
     /// <summary>
     /// Consumes a rejected storage command: its line and its data block (vlen + 2 bytes), as much of

@@ -94,7 +94,7 @@ public static class McDiffRunner
     }
 
     public static async Task<McDiffReport> RunAsync(int referencePort, int subjectPort, McDialect dialect, IEnumerable<McRequest> requests,
-        IReadOnlyList<byte[]> keyPool, string label, int keepMismatches = 15, int historyLength = 10, bool flushFirst = true)
+        IReadOnlyList<byte[]> keyPool, string label, int keepMismatches = 15, int historyLength = 10, bool flushFirst = true, bool resync = true)
     {
         if (flushFirst)
         {
@@ -163,7 +163,7 @@ public static class McDiffRunner
                     await reference.ReconnectAsync();
                     await subject.ReconnectAsync();
                     report.Reconnects++;
-                    if (mismatch != null)
+                    if (mismatch != null && resync)
                     {
                         await ResyncAsync(reference, subject, keyPool);
                         report.Resyncs++;

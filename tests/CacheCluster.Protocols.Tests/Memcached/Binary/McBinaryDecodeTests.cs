@@ -114,11 +114,16 @@ public class McBinaryDecodeTests
     }
 
     [Fact]
-    public void Store_value_of_exactly_the_item_size_is_accepted()
+    public void Store_of_an_item_that_exactly_fits_the_item_size_is_accepted()
     {
-        var h = new BinHarness(maxItemSize: 100);
-        var req = h.Decode(Request(McBinaryOpcode.Set, "k", Cat(U32(0), U32(0)), new byte[100]));
-        Assert.Equal(100, h.Single(req, Op.McStore, "k").Value!.Length);
+        // memcached limits the whole item: 48 header + key + 1 + data + 2 + 8 CAS (+4 with non-zero flags)
+        var h = new BinHarness(maxItemSize: 200);
+        int fits = 200 - 48 - 1 - 1 - 2 - 8;
+        var req = h.Decode(Request(McBinaryOpcode.Set, "k", Cat(U32(0), U32(0)), new byte[fits]));
+        Assert.Equal(fits, h.Single(req, Op.McStore, "k").Value!.Length);
+        var over = new BinHarness(maxItemSize: 200).Decode(Request(McBinaryOpcode.Set, "k", Cat(U32(7), U32(0)), new byte[fits]));
+        Assert.Equal(McRequestKind.Data, over.Kind);
+        Assert.Equal((ushort)McBinaryStatus.TooLarge, over.Status); // flags cost 4 more bytes: too large
     }
 
     [Fact]
@@ -288,6 +293,7 @@ public class McBinaryDecodeTests
     [InlineData("settings", "settings")]
     [InlineData("items", "items")]
     [InlineData("detail dump", "detail dump")]
+    [InlineData("reset", "reset")]
     public void Stat_is_local_with_its_group(string key, string? group)
     {
         var req = _h.Decode(Request(McBinaryOpcode.Stat, key, opaque: 3));

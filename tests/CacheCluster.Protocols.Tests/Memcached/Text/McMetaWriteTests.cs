@@ -58,7 +58,10 @@ public class McMetaWriteTests
     [Fact]
     public void MgBinaryKeyEchoedInBase64()
     {
-        Assert.Equal("VA 2 kZm9v b\r\nhi\r\n", h.Write(h.One("mg Zm9v b k v\r\n"), Hit("hi")));
+        // a hit echoes the key as the item was stored: base64 for ms b items, raw otherwise
+        Assert.Equal("VA 2 kZm9v b\r\nhi\r\n", h.Write(h.One("mg Zm9v b k v\r\n"), Hit("hi", meta: McMeta.Base64Key)));
+        Assert.Equal("VA 2 kfoo\r\nhi\r\n", h.Write(h.One("mg Zm9v b k v\r\n"), Hit("hi")));
+        Assert.Equal("VA 2 kZm9v b\r\nhi\r\n", h.Write(h.One("mg foo k v\r\n"), Hit("hi", meta: McMeta.Base64Key)));
         Assert.Equal("EN kZm9v b O1\r\n", h.Write(h.One("mg Zm9v k b O1\r\n"), Miss));
         // memcached re-encodes the decoded key, so a sloppy encoding comes back canonical
         Assert.Equal("EN kZm9v b\r\n", h.Write(h.One("mg Zm9v!! b k\r\n"), Miss));
