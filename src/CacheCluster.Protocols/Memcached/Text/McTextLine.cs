@@ -5,16 +5,15 @@ namespace CacheCluster.Protocols.Memcached.Text;
 
 /// <summary>
 /// Finds request lines the way memcached 1.6 does (try_read_command_ascii): a line ends at '\n', and
-/// a '\r' before it is dropped when the line has more than that one byte. While no '\n' has arrived
-/// a connection may buffer 2048 bytes, and a line must fit memcached's 16 KB read buffer, unless it
-/// is a <c>get</c>/<c>gets</c> (memcached grows its buffer for those without bound; we stop at
-/// <see cref="McTextCodec.MaxMultiGetLine"/>). Otherwise memcached closes the connection.
+/// a '\r' before it is dropped when the line has more than that one byte. A line must fit
+/// memcached's 16 KB read buffer, unless it is a <c>get</c>/<c>gets</c> (memcached grows its buffer
+/// for those without bound; we stop at <see cref="McTextCodec.MaxMultiGetLine"/>). Otherwise the
+/// connection is closed. memcached also closes when a read happens to leave more than 2048 bytes
+/// without a newline; that depends on how TCP split the bytes, so we wait for the newline up to
+/// the 16 KB limit instead, which is what memcached does whenever the line arrives in one read.
 /// </summary>
 internal static class McTextLine
 {
-    /// <summary>memcached closes a connection that buffered more than this without a newline (unless it is a multiget).</summary>
-    public const int MaxPendingLine = 2048;
-
     /// <summary>memcached's READ_BUFFER_SIZE: a longer line (newline included) can never be read whole, except a multiget.</summary>
     public const int ReadBufferSize = 16384;
 
@@ -42,7 +41,7 @@ internal static class McTextLine
             long remaining = reader.Remaining;
             SequencePosition? pos = remaining > first.Length ? reader.UnreadSequence.PositionOf((byte)'\n') : null;
             if (pos == null)
-                return remaining > MaxPendingLine ? Pending(reader) : Result.NeedMore;
+                return remaining > ReadBufferSize ? Pending(reader) : Result.NeedMore;
             long len = reader.UnreadSequence.Slice(0, pos.Value).Length + 1;
             if (len > McTextCodec.MaxMultiGetLine) return Result.TooLong;
             length = (int)len;
@@ -57,7 +56,7 @@ internal static class McTextLine
         return Result.Found;
     }
 
-    /// <summary>No newline within <see cref="MaxPendingLine"/> bytes: only a multiget may keep waiting.</summary>
+    /// <summary>No newline within <see cref="ReadBufferSize"/> bytes: only a multiget may keep waiting.</summary>
     static Result Pending(in SequenceReader<byte> reader)
     {
         if (reader.Remaining > McTextCodec.MaxMultiGetLine) return Result.TooLong;

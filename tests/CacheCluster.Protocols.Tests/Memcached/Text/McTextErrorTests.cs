@@ -301,17 +301,23 @@ public class McTextErrorTests
     [Fact]
     public void LongLineWithoutNewlineCloses()
     {
-        var junk = new string('x', 2049);
+        // past memcached's 16 KB read buffer without a newline (and not a multiget): close
+        var junk = new string('x', 16385);
         var reqs = h.DecodeAll(new ReadOnlySequence<byte>(B(junk)), out long consumed, out bool incomplete);
         Assert.Single(reqs);
         AssertError(reqs[0], null, close: true);
         Assert.False(incomplete);
         Assert.Equal(junk.Length, consumed);
 
-        // up to 2048 bytes memcached keeps waiting
+        // below that we wait for the newline, whatever way TCP split the bytes (memcached, when the
+        // line arrives in one read, does the same; when split past 2048 bytes it closes)
         var wait = new McTextHarness();
-        Assert.Empty(wait.DecodeAll(new ReadOnlySequence<byte>(B(new string('x', 2048))), out _, out bool waiting));
+        Assert.Empty(wait.DecodeAll(new ReadOnlySequence<byte>(B(new string('x', 5000))), out _, out bool waiting));
         Assert.True(waiting);
+        var answered = new McTextHarness();
+        var line = answered.DecodeAll(new string('x', 5000) + "\r\n");
+        Assert.Single(line);
+        AssertError(line[0], "ERROR", close: false);
     }
 
     [Fact]
@@ -328,9 +334,11 @@ public class McTextErrorTests
         Assert.Empty(gets.DecodeAll(new ReadOnlySequence<byte>(B("   gets " + line[4..])), out _, out bool incomplete2));
         Assert.True(incomplete2);
 
-        // more than 100 leading spaces: not a multiget any more
+        // more than 100 leading spaces: not a multiget any more, so past 16 KB without a newline it closes
         var spaces = new McTextHarness();
-        var closed = spaces.DecodeAll(new ReadOnlySequence<byte>(B(new string(' ', 101) + line)), out _, out _);
+        var longLine = "get " + string.Join(' ', Enumerable.Range(0, 3000).Select(i => "key" + i));
+        Assert.True(longLine.Length > 16384);
+        var closed = spaces.DecodeAll(new ReadOnlySequence<byte>(B(new string(' ', 101) + longLine)), out _, out _);
         AssertError(closed.Single(), null, close: true);
     }
 
