@@ -91,11 +91,15 @@ public sealed class McSession : IDisposable
         bool full = true;
         while (_requests.Count < MaxRequestsPerBatch)
         {
+            int before = _batch.Count;
             if (_codec!.TryDecode(ref reader, _arena, _batch, _node.Region.Map, _node.Clock, out var req) == McParseStatus.Incomplete)
             {
                 full = false;
                 break;
             }
+            // the session owns the command range: barriers split the batch by it, for every kind of request
+            req.First = before;
+            req.Count = _batch.Count - before;
             _requests.Add(req);
             if (req.CloseAfter || (req.Kind == McRequestKind.Local && req.Local == McLocal.Quit))
             {
@@ -133,7 +137,11 @@ public sealed class McSession : IDisposable
             var req = _requests[i];
             if (req.Kind == McRequestKind.Local)
             {
-                if (req.Local == McLocal.FlushDelayed) _node.ScheduleFlush(TimeSpan.FromSeconds(req.Number));
+                if (req.Local == McLocal.FlushDelayed)
+                {
+                    _node.ScheduleFlush(TimeSpan.FromSeconds(req.Number));
+                    Interlocked.Increment(ref _node.Memcached.CmdFlush);
+                }
                 _codec!.WriteLocal(output, req, McStats.Version);
             }
             else _codec!.Write(output, req, _batch.Commands, _batch.Replies);
