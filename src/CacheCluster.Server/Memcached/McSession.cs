@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using CacheCluster.Actors.Shards;
 using CacheCluster.Protocols.Memcached;
 using CacheCluster.Protocols.Resp;
+using CacheCluster.Server.Connections;
 using CacheCluster.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ namespace CacheCluster.Server.Memcached;
 /// one message per shard, and answered in request order with one flush; `stats` splits the batch
 /// because it needs every shard's counters.
 /// </summary>
-public sealed class McSession : IDisposable
+public sealed class McSession : PipelinedSession, IDisposable
 {
     const int MaxRequestsPerBatch = 1024;
 
@@ -39,52 +40,18 @@ public sealed class McSession : IDisposable
 
     public string RemoteAddress { get; }
 
-    public async Task RunAsync(IDuplexPipe transport, CancellationToken aborted)
-    {
-        var input = transport.Input;
-        var output = transport.Output;
-        try
-        {
-            while (!aborted.IsCancellationRequested)
-            {
-                var result = await input.ReadAsync(aborted);
-                var buffer = result.Buffer;
-                if (buffer.Length > 0)
-                {
-                    _codec ??= _codecFactory(buffer.FirstSpan[0] == 0x80);
-                    bool full = ParseBatch(buffer, out var consumed);
-                    Interlocked.Add(ref _node.Memcached.BytesRead, buffer.Slice(0, consumed).Length);
-                    input.AdvanceTo(consumed, full ? consumed : buffer.End);
-                }
-                else
-                {
-                    _requests.Clear(); // an empty read (the client closed) must not re-run the last batch
-                    input.AdvanceTo(buffer.End);
-                }
-                if (_requests.Count > 0)
-                {
-                    long before = output.UnflushedBytes;
-                    await ExecuteAsync(output);
-                    Interlocked.Add(ref _node.Memcached.BytesWritten, output.UnflushedBytes - before);
-                    var flush = await output.FlushAsync(aborted);
-                    if (flush.IsCompleted) break;
-                }
-                if (_close || result.IsCompleted) break;
-            }
-        }
-        catch (OperationCanceledException) { }
-        catch (Microsoft.AspNetCore.Connections.ConnectionResetException) { }
-        catch (IOException) { }
-        finally
-        {
-            await input.CompleteAsync();
-            await output.CompleteAsync();
-        }
-    }
+    protected override int ParsedRequests => _requests.Count;
+    protected override bool CloseRequested => _close;
 
-    bool ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    protected override bool ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
     {
-        _requests.Clear();
+        _requests.Clear(); // also when nothing arrived: the last batch must never run twice
+        if (buffer.IsEmpty)
+        {
+            consumed = buffer.End;
+            return false;
+        }
+        _codec ??= _codecFactory(buffer.FirstSpan[0] == 0x80);
         _batch.Clear();
         _arena.Reset();
         var reader = new SequenceReader<byte>(buffer);
@@ -109,10 +76,18 @@ public sealed class McSession : IDisposable
             }
         }
         consumed = reader.Position;
+        Interlocked.Add(ref _node.Memcached.BytesRead, buffer.Slice(0, consumed).Length);
         return full && _requests.Count == MaxRequestsPerBatch;
     }
 
-    async ValueTask ExecuteAsync(PipeWriter output)
+    protected override async ValueTask ExecuteAsync(PipeWriter output)
+    {
+        long before = output.UnflushedBytes;
+        await ExecuteBatchAsync(output);
+        Interlocked.Add(ref _node.Memcached.BytesWritten, output.UnflushedBytes - before);
+    }
+
+    async ValueTask ExecuteBatchAsync(PipeWriter output)
     {
         int segment = 0, segmentCommands = 0;
         for (int i = 0; i < _requests.Count; i++)

@@ -48,7 +48,7 @@ public sealed partial class RespSession
             {
                 // answered even when replies were off: switch the writer back to the socket first
                 _replyMode = ReplyMode.On;
-                w = new RespWriter(_output, Protocol);
+                w = new RespWriter(Output, Protocol);
                 w.WriteOk();
             }
             else if (a.Is(2, "OFF"u8)) _replyMode = ReplyMode.Off;

@@ -4,6 +4,7 @@ using CacheCluster.Actors.Shards;
 using CacheCluster.Core;
 using CacheCluster.Protocols.Resp;
 using CacheCluster.Protocols.Resp.Commands;
+using CacheCluster.Server.Connections;
 using CacheCluster.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ namespace CacheCluster.Server.Resp;
 /// flush. Requests that need several round trips (cross-shard RENAME, INFO ...) split the batch
 /// into segments so their effects stay ordered with the requests around them.
 /// </summary>
-public sealed partial class RespSession : IDisposable
+public sealed partial class RespSession : PipelinedSession, IDisposable
 {
     const int MaxRequestsPerBatch = 1024;
 
@@ -53,46 +54,14 @@ public sealed partial class RespSession : IDisposable
     ReplyMode _replyMode;
     bool _closeAfterWrite;
 
-    PipeWriter _output = null!;
-
-    public async Task RunAsync(IDuplexPipe transport, CancellationToken aborted)
-    {
-        var input = transport.Input;
-        var output = _output = transport.Output;
-        try
-        {
-            while (!aborted.IsCancellationRequested)
-            {
-                var result = await input.ReadAsync(aborted);
-                var buffer = result.Buffer;
-                bool full = ParseBatch(buffer, out var consumed);
-                // a full batch leaves requests in the buffer: mark them unexamined so the next read returns at once
-                input.AdvanceTo(consumed, full ? consumed : buffer.End);
-                if (_requests.Count > 0)
-                {
-                    LastCommandAtMs = Environment.TickCount64;
-                    await ExecuteAsync(output);
-                    var flush = await output.FlushAsync(aborted);
-                    if (flush.IsCompleted) break;
-                }
-                if (_closeAfterWrite || result.IsCompleted) break;
-            }
-        }
-        catch (OperationCanceledException) { }
-        catch (Microsoft.AspNetCore.Connections.ConnectionResetException) { }
-        catch (IOException) { }
-        finally
-        {
-            await input.CompleteAsync();
-            await output.CompleteAsync();
-        }
-    }
+    protected override int ParsedRequests => _requests.Count;
+    protected override bool CloseRequested => _closeAfterWrite;
 
     /// <summary>
     /// Parses and decodes every complete request in the buffer, up to a batch limit; true when the
     /// limit (not the data) ended the batch.
     /// </summary>
-    bool ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    protected override bool ParseBatch(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
     {
         bool full = true;
         _requests.Clear();
@@ -131,8 +100,9 @@ public sealed partial class RespSession : IDisposable
     }
 
     /// <summary>Runs the batch segment by segment and writes every reply in request order.</summary>
-    async ValueTask ExecuteAsync(PipeWriter output)
+    protected override async ValueTask ExecuteAsync(PipeWriter output)
     {
+        LastCommandAtMs = Environment.TickCount64;
         int segment = 0;          // first request of the current segment
         int segmentCommands = 0;  // first batch command of the current segment
         for (int i = 0; i < _requests.Count; i++)
