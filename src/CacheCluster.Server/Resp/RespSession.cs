@@ -83,7 +83,7 @@ public sealed partial class RespSession : PipelinedSession, IDisposable
                 break;
             }
             var req = _node.Decoder.Decode(args, _batch);
-            Count(req, args);
+            Count(req);
             _requests.Add(req);
             // nothing after QUIT is executed (Redis closes the connection after replying)
             if (req.Def?.Id == RespCommandId.Quit) { full = false; break; }
@@ -92,7 +92,7 @@ public sealed partial class RespSession : PipelinedSession, IDisposable
         return full && _requests.Count == MaxRequestsPerBatch;
     }
 
-    void Count(in RespRequest req, ArgumentList args)
+    void Count(in RespRequest req)
     {
         var id = req.Def?.Id ?? RespCommandId.Unknown;
         Counters.Call(id);
