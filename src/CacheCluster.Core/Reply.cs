@@ -34,6 +34,8 @@ public enum ErrorCode : byte
     InvalidExpireTime, // worded with the command's name by the protocol writer
     NonNumeric,        // memcached incr/decr on a value that is not a decimal unsigned 64-bit number
     Internal,          // an unexpected failure inside the shard (it restarted)
+    Loading,           // the node is still recovering its data from the journal
+    PersistenceFailed, // durability always: the write could not be stored, so it is not acknowledged
 }
 
 /// <summary>A shard's answer to one <see cref="Command"/>; a struct kept in the batch's array.</summary>

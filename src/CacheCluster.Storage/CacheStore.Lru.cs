@@ -29,3 +29,14 @@ public sealed partial class CacheStore
         LinkHead(h);
     }
 }
+
+// Walking in recency order: a snapshot writes the least recent entry first, so replaying it in
+// order rebuilds the same LRU list.
+public sealed partial class CacheStore
+{
+    /// <summary>The least recently used entry, or NotFound when empty.</summary>
+    public int LeastRecent => _lruTail;
+
+    /// <summary>The next more recently used entry after <paramref name="h"/>, or NotFound at the head.</summary>
+    public int MoreRecent(int h) => _entries[h].LruPrev;
+}

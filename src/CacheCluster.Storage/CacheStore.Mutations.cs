@@ -43,6 +43,7 @@ public sealed partial class CacheStore
         if (cas == 0) cas = TakeCas();
         else ObserveCas(cas);
         e.Cas = cas;
+        Changes?.EntryWritten(h);
         return h;
     }
 
@@ -59,6 +60,7 @@ public sealed partial class CacheStore
         e.Value = value;
         e.ValueBytes = valueBytes;
         e.Cas = TakeCas();
+        Changes?.EntryWritten(h);
     }
 
     /// <summary>For values mutated in place (collections): re-accounts their size and assigns a new CAS.</summary>
@@ -68,12 +70,21 @@ public sealed partial class CacheStore
         _usedBytes += valueBytes - e.ValueBytes;
         e.ValueBytes = valueBytes;
         e.Cas = TakeCas();
+        Changes?.EntryWritten(h);
     }
 
     /// <summary>Sets the absolute expiry (Unix ms); 0 makes the entry persistent. CAS is unchanged.</summary>
-    public void SetExpiry(int h, long expiresAtMs) => SetExpiryCore(h, expiresAtMs);
+    public void SetExpiry(int h, long expiresAtMs)
+    {
+        SetExpiryCore(h, expiresAtMs);
+        Changes?.ExpiryChanged(h);
+    }
 
-    public void SetFlags(int h, uint flags) => _entries[h].Flags = flags;
+    public void SetFlags(int h, uint flags)
+    {
+        _entries[h].Flags = flags;
+        Changes?.EntryWritten(h);
+    }
 
     /// <summary>memcached meta-protocol bits of an entry (opaque to the store; cleared by Set).</summary>
     public byte MetaBitsOf(int h) => _entries[h].MetaBits;
@@ -96,7 +107,11 @@ public sealed partial class CacheStore
     }
 
     /// <summary>Gives an entry a new CAS without changing its value (memcached's md I invalidation).</summary>
-    public void BumpCas(int h) => _entries[h].Cas = TakeCas();
+    public void BumpCas(int h)
+    {
+        _entries[h].Cas = TakeCas();
+        Changes?.EntryWritten(h);
+    }
 
     /// <summary>Moves the CAS counter past an externally supplied value so it is never reissued.</summary>
     public void ObserveCas(ulong cas)
@@ -107,16 +122,24 @@ public sealed partial class CacheStore
         _nextCas += steps * _casStep;
     }
 
-    /// <summary>Removes an entry; its handle becomes invalid and its slot is recycled.</summary>
+    /// <summary>Removes an entry (a delete, reported to <see cref="Changes"/>); its handle becomes invalid and its slot is recycled.</summary>
     public void Remove(int h)
     {
         ref Entry e = ref _entries[h];
         // A double remove would corrupt the free list; fail loudly instead.
         if (e.Key is null) throw new InvalidOperationException($"Handle {h} is not a live entry.");
+        Changes?.EntryRemoved(e.Key);
+        RemoveCore(h);
+    }
+
+    /// <summary>Removes an entry without reporting it (expiry: the journal already knows when it ends).</summary>
+    private void RemoveCore(int h)
+    {
+        ref Entry e = ref _entries[h];
         UnlinkBucket(h, e.Hash);
         UnlinkLru(h);
         if (e.VolatilePos >= 0) VolatileRemove(h);
-        _usedBytes -= e.Key.Length + e.ValueBytes + EntryOverhead;
+        _usedBytes -= e.Key!.Length + e.ValueBytes + EntryOverhead;
         e = default;                          // drop key/value references for the GC
         e.Next = _freeHead;
         _freeHead = h;
@@ -133,5 +156,9 @@ public sealed partial class CacheStore
     }
 
     /// <summary>Removes everything (FLUSHALL) and shrinks back to the initial capacity. Counters and CAS keep going.</summary>
-    public void Clear() => Reset();
+    public void Clear()
+    {
+        Reset();
+        Changes?.Cleared();
+    }
 }

@@ -73,6 +73,12 @@ public sealed partial class CacheStore
     }
 
     public EvictionPolicy Policy { get; set; }
+
+    /// <summary>Who hears about changes that must be persisted; null when nothing is persisted (or while replaying).</summary>
+    public IStoreChangeSink? Changes { get; set; }
+
+    /// <summary>The next CAS this store would hand out (a snapshot records it).</summary>
+    public ulong NextCas => _nextCas;
     public int Count => _count;
     public int VolatileCount => _volatileCount;
     public long UsedBytes => _usedBytes;
@@ -137,7 +143,7 @@ public sealed partial class CacheStore
     /// <summary>Removes an entry because its TTL passed.</summary>
     private void Expire(int h)
     {
-        Remove(h);
+        RemoveCore(h);
         _expiredKeys++;
     }
 }

@@ -1,15 +1,21 @@
 using CacheCluster.Core;
+using CacheCluster.Persistence.Journal;
 using CacheCluster.Storage;
 
 namespace CacheCluster.Actors.Shards;
 
 /// <summary>
 /// The single writer of one shard: owns its store and executes the commands sent to it, one
-/// message at a time. A failure restarts it with a fresh store (the persistence layer will
-/// recover it from the journal) and fails only the commands of the message in flight.
+/// message at a time. Every change the store makes is recorded by the shard's journal as it
+/// happens; after each message the recorded events go to the journal writer (the actor never
+/// waits for disk). With durability always, the message's replies are released by the commit.
+/// A failure restarts the actor (the region decides whether the store survives).
 /// </summary>
-public sealed class ShardActor(int shardId, CommandExecutor executor) : Actor<ShardMessage>
+public sealed class ShardActor(int shardId, CommandExecutor executor, ShardJournal? journal, Func<CommandExecutor>? reload = null)
+    : Actor<ShardMessage>
 {
+    CommandExecutor _executor = executor;
+
     public int ShardId { get; } = shardId;
 
     protected override void Receive(ShardMessage message)
@@ -22,14 +28,27 @@ public sealed class ShardActor(int shardId, CommandExecutor executor) : Actor<Sh
                 for (int i = 0; i < work.Count; i++)
                 {
                     int k = idx[i];
-                    batch.Replies[k] = executor.Execute(ref batch.Commands[k]);
+                    batch.Replies[k] = _executor.Execute(ref batch.Commands[k]);
+                }
+                if (journal is { HasPending: true })
+                {
+                    if (journal.AcknowledgeAfterCommit)
+                    {
+                        journal.Submit(work);     // the writer completes the part after the commit
+                        return;
+                    }
+                    journal.Submit(null);
                 }
                 batch.PartDone();
                 break;
             case ExpireTick:
-                executor.Store.ActiveExpireCycle();
+                _executor.Store.ActiveExpireCycle();
+                break;
+            case ReloadFromJournal:
+                if (reload != null) _executor = reload();
                 break;
         }
+        if (journal is { HasPending: true }) journal.Submit(null);  // e.g. evictions after a memory change
     }
 
     protected override void PreRestart(Exception reason, ShardMessage message)

@@ -22,6 +22,8 @@ public static class RespErrors
     public const string DbIndexOutOfRange = "ERR DB index is out of range";
     public const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
     public const string Internal = "ERR internal error: the shard failed and was restarted";
+    public const string Loading = "LOADING CacheCluster is loading the dataset in memory";
+    public const string PersistenceFailed = "ERR journal write failed: the write was not stored (see the server log)";
 
     public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
     public static string InvalidExpire(string name) => $"ERR invalid expire time in '{name}' command";
@@ -56,6 +58,8 @@ public static class RespErrors
         ErrorCode.NoSuchKey => NoSuchKey,
         ErrorCode.SameObject => SameObject,
         ErrorCode.LfuNotSelected => LfuNotSelected,
+        ErrorCode.Loading => Loading,
+        ErrorCode.PersistenceFailed => PersistenceFailed,
         _ => Internal,
     };
 

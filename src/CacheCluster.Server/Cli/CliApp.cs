@@ -42,8 +42,7 @@ public static class CliApp
             try
             {
                 options = NodeOptionsLoader.Load(parsed.GetValue(configFile), given);
-                await NodeHost.RunAsync(options);
-                return 0;
+                return await NodeHost.RunAsync(options);
             }
             catch (NodeOptionsLoader.OptionsException ex)
             {

@@ -1,16 +1,19 @@
 using System.Globalization;
+using CacheCluster.Persistence;
+using Microsoft.Extensions.Logging;
 
 namespace CacheCluster.Server.Hosting;
 
 /// <summary>
-/// The node's data directory and the facts fixed for its life (the shard count), kept in a
-/// small metadata file until the SQLite journal's metadata table takes over.
+/// The node's data directory: created if missing, then its journal database is opened and
+/// checked (shard count, schema version, integrity) before anything listens. Directories made by
+/// version 0.1 recorded the shard count in a small file; it is checked once and then retired.
 /// </summary>
 public static class DataDirectory
 {
-    public const string MetaFile = "cachecluster.meta";
+    public const string LegacyMetaFile = "cachecluster.meta";
 
-    public static void Prepare(NodeOptions options)
+    public static NodeJournal Open(NodeOptions options, ILogger log)
     {
         try
         {
@@ -20,16 +23,31 @@ public static class DataDirectory
         {
             throw new NodeOptionsLoader.OptionsException($"cannot create data directory {options.DataDir}: {ex.Message}");
         }
-        var path = Path.Combine(options.DataDir, MetaFile);
-        if (File.Exists(path))
+        var legacy = Path.Combine(options.DataDir, LegacyMetaFile);
+        if (File.Exists(legacy))
         {
-            var recorded = ReadShards(path);
+            var recorded = ReadShards(legacy);
             if (recorded != options.Shards)
                 throw new NodeOptionsLoader.OptionsException(
                     $"data directory {options.DataDir} was created with --shards {recorded}; it cannot be opened with --shards {options.Shards}");
-            return;
         }
-        File.WriteAllText(path, $"shards={options.Shards}\nnode-id={options.NodeId}\nschema=1\n");
+        try
+        {
+            var journal = NodeJournal.Open(new NodeJournalOptions
+            {
+                DataDir = options.DataDir,
+                Shards = options.Shards,
+                NodeId = options.NodeId,
+                Durability = options.Durability,
+                SnapshotEvents = options.SnapshotEvents,
+            }, log);
+            if (File.Exists(legacy)) File.Delete(legacy);
+            return journal;
+        }
+        catch (PersistenceException ex)
+        {
+            throw new NodeOptionsLoader.OptionsException(ex.Message);
+        }
     }
 
     static int ReadShards(string path)

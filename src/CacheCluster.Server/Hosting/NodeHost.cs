@@ -2,6 +2,7 @@ using System.Net;
 using CacheCluster.Actors;
 using CacheCluster.Actors.Shards;
 using CacheCluster.Core;
+using CacheCluster.Persistence;
 using CacheCluster.Protocols.Memcached;
 using CacheCluster.Protocols.Memcached.Binary;
 using CacheCluster.Protocols.Memcached.Text;
@@ -17,22 +18,23 @@ using Microsoft.Extensions.Logging;
 
 namespace CacheCluster.Server.Hosting;
 
-/// <summary>Wires the layers into one process: shards, the RESP port and the admin port.</summary>
+/// <summary>
+/// Wires the layers into one process: the journal, the shards, the RESP and memcached ports and
+/// the admin port. Order: check the data directory, listen (answering "loading"), recover the
+/// shards, serve; at shutdown: close connections, stop the shards, then drain the journal.
+/// </summary>
 public static class NodeHost
 {
-    public static async Task RunAsync(NodeOptions options)
+    /// <summary>Runs the node until it is stopped; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(NodeOptions options)
     {
-        DataDirectory.Prepare(options);
+        // The journal is opened (and checked) before anything listens; its logger has the host's format.
+        using var journalLoggers = LoggerFactory.Create(ConfigureLogging);
+        var journal = DataDirectory.Open(options, journalLoggers.CreateLogger("CacheCluster.Journal"));
+        using var closeJournal = journal;
+
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        ConfigureLogging(builder.Logging);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         var address = ResolveBind(options.Bind);
@@ -48,25 +50,27 @@ public static class NodeHost
             o => new McBinaryCodec(o), o => new McTextCodec(o)));
         builder.Services.AddSingleton(sp =>
         {
-            var system = new ActorSystem(options.NodeId, sp.GetRequiredService<ILoggerFactory>());
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            var system = new ActorSystem(options.NodeId, loggers);
             var region = new ShardRegion(system, new ShardRegionOptions
             {
                 ShardCount = options.Shards,
                 MaxMemoryBytes = options.MaxMemory,
                 Policy = options.MaxMemoryPolicy,
+                Journal = journal,
+                Log = loggers.CreateLogger("CacheCluster.Shards"),
             });
-            return new NodeState(options, system, region, SystemClock.Instance);
+            return new NodeState(options, system, region, SystemClock.Instance, journal);
         });
 
         await using var app = builder.Build();
-        var node = app.Services.GetRequiredService<NodeState>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CacheCluster");
+        var node = app.Services.GetRequiredService<NodeState>();
         AdminEndpoints.Map(app, node);
 
-        node.Region.Start();
-        log.LogInformation("node {Node}: {Shards} shards started, maxmemory {Max} ({Policy}), data in {Dir}",
+        log.LogInformation("node {Node}: {Shards} shards, maxmemory {Max} ({Policy}), durability {Durability}, journal {Path}",
             options.NodeId, options.Shards, options.MaxMemory == 0 ? "unlimited" : ByteSize.Format(options.MaxMemory),
-            EvictionPolicies.Name(options.MaxMemoryPolicy), Path.GetFullPath(options.DataDir));
+            EvictionPolicies.Name(options.MaxMemoryPolicy), Durabilities.Name(options.Durability), journal.Path);
         app.Lifetime.ApplicationStarted.Register(() =>
             log.LogInformation("Ready to accept connections: RESP on {Bind}:{Resp}, memcached on {Bind}:{Mc}, admin on {Bind}:{Admin}",
                 options.Bind, options.RespPort, options.Bind, options.MemcachedPort, options.Bind, options.AdminPort));
@@ -76,10 +80,41 @@ public static class NodeHost
             node.BeginStopping();
         });
 
-        await app.RunAsync();
+        await app.StartAsync();
+        int exitCode = 0;
+        try
+        {
+            await node.Region.StartAsync(app.Lifetime.ApplicationStopping);
+        }
+        catch (PersistenceException ex)
+        {
+            log.LogCritical("cannot recover: {Error}", ex.Message);
+            await Console.Error.WriteLineAsync($"cachecluster: {ex.Message}");
+            exitCode = 1;
+            app.Lifetime.StopApplication();
+        }
+        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // stopped while recovering
+        }
+        await app.WaitForShutdownAsync();
         await node.Region.DisposeAsync();
         await node.System.DisposeAsync();
         log.LogInformation("node {Node} stopped", options.NodeId);
+        return exitCode;
+    }
+
+    static void ConfigureLogging(ILoggingBuilder logging)
+    {
+        logging.ClearProviders();
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft", LogLevel.Warning);
     }
 
     static IPAddress ResolveBind(string bind) => bind == "localhost" ? IPAddress.Loopback : IPAddress.Parse(bind);

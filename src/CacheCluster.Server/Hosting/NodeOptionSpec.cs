@@ -1,5 +1,6 @@
 using System.Globalization;
 using CacheCluster.Core;
+using CacheCluster.Persistence;
 using CacheCluster.Storage;
 
 namespace CacheCluster.Server.Hosting;
@@ -26,7 +27,24 @@ public sealed record NodeOptionSpec(string Name, string Help, string DefaultText
         new("maxmemory", "memory budget for data, e.g. 100mb, 2gb (0 = unlimited)", "0", (v, o) => MaxMemory(v, o)),
         new("max-item-size", "largest memcached item value, like memcached -I (e.g. 1m, 512k)", "1m", (v, o) => MaxItemSize(v, o)),
         new("maxmemory-policy", "allkeys-lru, volatile-lru or noeviction", "allkeys-lru", (v, o) => Policy(v, o)),
+        new("durability", "when a write is stored: always (acknowledged after its commit), everysec, off", "everysec", (v, o) => DurabilityMode(v, o)),
+        new("snapshot-events", "a shard snapshots once its journal holds more than max(this, its live keys) events", "1000", (v, o) => SnapshotEvents(v, o)),
     ];
+
+    static string? DurabilityMode(string v, NodeOptions o)
+    {
+        if (!Durabilities.TryParse(v, out var d)) return $"'{v}' is not one of always, everysec, off";
+        o.Durability = d;
+        return null;
+    }
+
+    static string? SnapshotEvents(string v, NodeOptions o)
+    {
+        if (!int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out int n) || n < 1)
+            return $"'{v}' is not a positive number of events";
+        o.SnapshotEvents = n;
+        return null;
+    }
 
     static string? Port(string v, Action<int> set)
     {

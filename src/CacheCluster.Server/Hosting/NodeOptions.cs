@@ -1,3 +1,4 @@
+using CacheCluster.Persistence;
 using CacheCluster.Storage;
 
 namespace CacheCluster.Server.Hosting;
@@ -15,4 +16,6 @@ public sealed class NodeOptions
     public int Shards { get; set; } = 256;
     public long MaxMemory { get; set; }
     public EvictionPolicy MaxMemoryPolicy { get; set; } = EvictionPolicy.AllKeysLru;
+    public Durability Durability { get; set; } = Durability.EverySec;
+    public int SnapshotEvents { get; set; } = 1000;
 }

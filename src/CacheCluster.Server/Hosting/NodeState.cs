@@ -2,13 +2,14 @@ using System.Collections.Concurrent;
 using CacheCluster.Actors;
 using CacheCluster.Actors.Shards;
 using CacheCluster.Core;
+using CacheCluster.Persistence;
 using CacheCluster.Protocols.Resp.Commands;
 using CacheCluster.Server.Resp;
 
 namespace CacheCluster.Server.Hosting;
 
 /// <summary>What every connection of the node shares: options, shards, clients, counters.</summary>
-public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegion region, IClock clock)
+public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegion region, IClock clock, NodeJournal journal)
 {
     public const string Version = "7.2.0";  // the Redis version whose behaviour we follow
     public const string CacheClusterVersion = "0.1.0";
@@ -16,6 +17,7 @@ public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegi
     public NodeOptions Options { get; } = options;
     public ActorSystem System { get; } = system;
     public ShardRegion Region { get; } = region;
+    public NodeJournal Journal { get; } = journal;
     public IClock Clock { get; } = clock;
     public RespDecoder Decoder { get; } = new(region.Map, clock);
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;

@@ -63,9 +63,7 @@ public static class ServerInfo
             .Append("maxmemory:").Append(node.Region.MaxMemoryBytes).Append("\r\n")
             .Append("maxmemory_human:").Append(Human(node.Region.MaxMemoryBytes)).Append("\r\n")
             .Append("maxmemory_policy:").Append(EvictionPolicies.Name(node.Region.Policy)).Append("\r\n"));
-        Section("persistence", s => s
-            .Append("loading:0\r\n")
-            .Append("persistence_enabled:0\r\n"));
+        Section("persistence", s => PersistenceInfo.Append(s, node.Journal));
         var (calls, failed) = node.CommandTotals();
         long total = 0;
         foreach (var c in calls) total += c;

@@ -243,6 +243,8 @@ public sealed partial class McBinaryCodec
         ErrorCode.StringTooLong when loud is McBinaryOpcode.Append or McBinaryOpcode.Prepend =>
             (McBinaryStatus.NotStored, McBinaryStatusText.NotStored),
         ErrorCode.StringTooLong => (McBinaryStatus.TooLarge, McBinaryStatusText.TooLarge),
+        ErrorCode.Loading => (McBinaryStatus.TemporaryFailure, McBinaryStatusText.Loading),
+        ErrorCode.PersistenceFailed => (McBinaryStatus.InternalError, McBinaryStatusText.PersistenceFailed),
         _ => (McBinaryStatus.InternalError, McBinaryStatusText.InternalError),
     };
 }

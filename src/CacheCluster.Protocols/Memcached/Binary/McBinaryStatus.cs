@@ -16,6 +16,8 @@ public enum McBinaryStatus : ushort
     OutOfMemory = 0x82,        // ENOMEM
     NotSupported = 0x83,
     InternalError = 0x84,      // EINTERNAL
+    Busy = 0x85,               // EBUSY
+    TemporaryFailure = 0x86,   // ETMPFAIL
 }
 
 /// <summary>
@@ -37,6 +39,8 @@ public static class McBinaryStatusText
     public const string OutOfMemoryIncrementing = "Out of memory incrementing value";
     public const string NotSupported = "Not supported";
     public const string InternalError = "Internal error";
+    public const string Loading = "Temporary failure: loading the dataset";
+    public const string PersistenceFailed = "Internal error: journal write failed";
 
     /// <summary>memcached's generic text for a status (empty for success).</summary>
     public static string Of(McBinaryStatus status) => status switch

@@ -20,7 +20,7 @@ public sealed partial class McTextCodec
                 {
                     if (!request.Quiet) WriteCode(output, in request, "EN"u8);
                 }
-                else McLineWriter.Line(output, McTextErrors.Internal);
+                else McLineWriter.Line(output, ErrorLine(in r, McTextErrors.Internal));
                 break;
 
             case McTextOp.Ms:
@@ -56,7 +56,7 @@ public sealed partial class McTextCodec
             case McTextOp.Me:
                 if (r.Kind == ReplyKind.Bulk) WriteMe(output, in request, in r, in cmd);
                 else if (r.Kind == ReplyKind.Nil) McLineWriter.Line(output, "EN\r\n"u8);
-                else McLineWriter.Line(output, McTextErrors.Internal);
+                else McLineWriter.Line(output, ErrorLine(in r, McTextErrors.Internal));
                 break;
         }
     }

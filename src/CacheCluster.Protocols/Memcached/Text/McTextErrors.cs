@@ -22,6 +22,8 @@ public static class McTextErrors
 
     /// <summary>No memcached counterpart: a shard failed while running the command.</summary>
     public const string Internal = "SERVER_ERROR internal error";
+    public const string Loading = "SERVER_ERROR loading the dataset, try again";
+    public const string PersistenceFailed = "SERVER_ERROR journal write failed";
 
     // ---- meta
     public const string DuplicateFlag = "CLIENT_ERROR duplicate flag";

@@ -42,7 +42,7 @@ public sealed partial class McTextCodec
         if (op == McTextOp.FlushAll)
         {
             for (int i = request.First; i < request.First + request.Count; i++)
-                if (replies[i].Kind == ReplyKind.Error) { McLineWriter.Line(output, McTextErrors.Internal); return; }
+                if (replies[i].Kind == ReplyKind.Error) { McLineWriter.Line(output, ErrorLine(in replies[i], McTextErrors.Internal)); return; }
             McLineWriter.Line(output, "OK\r\n"u8);
             return;
         }
@@ -100,6 +100,8 @@ public sealed partial class McTextCodec
         {
             ErrorCode.OutOfMemory => outOfMemory,
             ErrorCode.NonNumeric => McTextErrors.NonNumeric,
+            ErrorCode.Loading => McTextErrors.Loading,
+            ErrorCode.PersistenceFailed => McTextErrors.PersistenceFailed,
             _ => McTextErrors.Internal,
         };
     }

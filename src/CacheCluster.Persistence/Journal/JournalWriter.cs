@@ -1,0 +1,327 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using CacheCluster.Persistence.Events;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SQLitePCL;
+
+namespace CacheCluster.Persistence.Journal;
+
+/// <summary>
+/// The one thread that writes the journal. Shards enqueue blocks of events (never waiting on
+/// disk); the writer takes everything queued and commits it in one transaction — group commit.
+/// <list type="bullet">
+/// <item><c>always</c>: commits as soon as there is work, synchronous=FULL (fsync per commit), then
+/// tells each block's waiter; a failed commit fails its waiters, and a shard with a failed write
+/// has its later blocks refused until it has reloaded from the journal (nothing is acknowledged
+/// that is not stored, and nothing is stored on top of a write that was lost).</item>
+/// <item><c>everysec</c>: commits at most every <see cref="JournalWriterOptions.CommitInterval"/>,
+/// synchronous=NORMAL, and checkpoints (fsyncs) every second; a failed commit is logged and retried.</item>
+/// </list>
+/// Per shard, blocks are written in the order they were submitted.
+/// </summary>
+public sealed class JournalWriter : IDisposable
+{
+    readonly JournalDatabase _db;
+    readonly JournalWriterOptions _options;
+    readonly ILogger _log;
+    readonly ConcurrentQueue<WriteBlock> _queue = new();
+    readonly ConcurrentQueue<WriteBlock> _blockPool = new();
+    readonly ConcurrentQueue<RecordBuffer> _bufferPool = new();
+    readonly SemaphoreSlim _wake = new(0);
+    readonly Thread _thread;
+    readonly List<WriteBlock> _work = new();
+    readonly HashSet<ShardJournal> _broken = new();
+    readonly byte[] _manifest = System.Text.Encoding.UTF8.GetBytes(EventCodec.Manifest);
+    int _sleeping;
+    volatile bool _stopping;
+    long _submitted;                     // blocks enqueued
+    long _done;                          // blocks finished (written or failed)
+    readonly object _flushGate = new();
+
+    SqliteConnection? _conn;
+    RawStatement? _insertEvent, _insertChunk, _deleteEvents, _deleteSnapshots, _begin, _commit, _rollback;
+
+    public JournalWriter(JournalDatabase db, JournalWriterOptions options, ILogger log)
+    {
+        _db = db;
+        _options = options;
+        _log = log;
+        Open();
+        _thread = new Thread(Run) { IsBackground = true, Name = "journal-writer" };
+        _thread.Start();
+    }
+
+    public Durability Durability => _options.Durability;
+    public JournalStats Stats { get; } = new();
+
+    void Open()
+    {
+        _conn = _db.OpenConnection();
+        JournalDatabase.Exec(_conn, _options.Durability == Durability.Always ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+        // The writer checkpoints itself (every second, and when the WAL grows), off the commit path.
+        JournalDatabase.Exec(_conn, "PRAGMA wal_autocheckpoint=4000; PRAGMA journal_size_limit=67108864;");
+        var h = _conn.Handle!;
+        _insertEvent = new RawStatement(h, JournalSchema.InsertEvent);
+        _insertChunk = new RawStatement(h, JournalSchema.InsertSnapshotChunk);
+        _deleteEvents = new RawStatement(h, JournalSchema.DeleteEventsUpTo);
+        _deleteSnapshots = new RawStatement(h, JournalSchema.DeleteSnapshotsBefore);
+        _begin = new RawStatement(h, "BEGIN");
+        _commit = new RawStatement(h, "COMMIT");
+        _rollback = new RawStatement(h, "ROLLBACK");
+    }
+
+    internal RecordBuffer RentBuffer() => _bufferPool.TryDequeue(out var b) ? b : new RecordBuffer();
+
+    internal WriteBlock RentBlock() => _blockPool.TryDequeue(out var b) ? b : new WriteBlock();
+
+    /// <summary>Queues a block (any thread; never blocks).</summary>
+    internal void Enqueue(WriteBlock block)
+    {
+        if (block.Kind == WriteBlock.BlockKind.Events) Interlocked.Add(ref Stats.EventsSubmitted, block.EventCount);
+        Interlocked.Increment(ref _submitted);
+        _queue.Enqueue(block);
+        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
+    }
+
+    /// <summary>Blocks until everything queued before the call is written (or failed).</summary>
+    public void Flush(TimeSpan timeout)
+    {
+        long target = Interlocked.Read(ref _submitted);
+        var sw = Stopwatch.StartNew();
+        lock (_flushGate)
+        {
+            while (Interlocked.Read(ref _done) < target && sw.Elapsed < timeout)
+            {
+                WakeNow();
+                Monitor.Wait(_flushGate, 50);
+            }
+        }
+    }
+
+    void WakeNow()
+    {
+        if (Interlocked.Exchange(ref _sleeping, 0) == 1) _wake.Release();
+    }
+
+    void Run()
+    {
+        var sinceCheckpoint = Stopwatch.StartNew();
+        var sinceCommit = Stopwatch.StartNew();
+        while (true)
+        {
+            bool stopping = _stopping;
+            if (_queue.IsEmpty && _work.Count == 0)
+            {
+                if (stopping) break;
+                Volatile.Write(ref _sleeping, 1);
+                if (_queue.IsEmpty) _wake.Wait(1000);
+                Volatile.Write(ref _sleeping, 0);
+            }
+            else if (_options.Durability != Durability.Always && !stopping)
+            {
+                // everysec: let a few milliseconds of writes gather into one transaction
+                var wait = _options.CommitInterval - sinceCommit.Elapsed;
+                if (wait > TimeSpan.Zero) Thread.Sleep(wait);
+            }
+
+            while (_queue.TryDequeue(out var b)) _work.Add(b);
+            if (_work.Count > 0)
+            {
+                bool ok = WriteAll();
+                sinceCommit.Restart();
+                if (!ok && _work.Count > 0)
+                {
+                    if (stopping) { FailAll("the node is stopping and the journal cannot be written"); break; }
+                    _wake.Wait(1000);   // everysec: retry the same work in a second
+                }
+            }
+            if (sinceCheckpoint.Elapsed >= TimeSpan.FromSeconds(1))
+            {
+                Checkpoint("PASSIVE");
+                sinceCheckpoint.Restart();
+            }
+        }
+        Checkpoint("TRUNCATE");
+    }
+
+    /// <summary>Writes <see cref="_work"/> in one transaction. True when it is committed (and _work emptied).</summary>
+    bool WriteAll()
+    {
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long events = 0;
+        try
+        {
+            _begin!.Execute();
+            foreach (var b in _work)
+            {
+                switch (b.Kind)
+                {
+                    case WriteBlock.BlockKind.Resume:
+                        _broken.Remove(b.Owner);
+                        break;
+                    case WriteBlock.BlockKind.Events:
+                        b.Skipped = _broken.Contains(b.Owner);
+                        if (!b.Skipped) events += WriteEvents(b);
+                        break;
+                    case WriteBlock.BlockKind.Snapshot:
+                        b.Skipped = _broken.Contains(b.Owner);
+                        if (!b.Skipped) WriteSnapshot(b);
+                        break;
+                }
+            }
+            _commit!.Execute();
+        }
+        catch (SqliteFailure ex)
+        {
+            try { _rollback!.Execute(); } catch (SqliteFailure) { /* no transaction left to roll back */ }
+            OnWriteFailed(ex.Message);
+            return false;
+        }
+
+        Interlocked.Add(ref Stats.EventsWritten, events);
+        Interlocked.Increment(ref Stats.Commits);
+        Interlocked.Exchange(ref Stats.LastCommitUnixMs, now);
+        if (Interlocked.Exchange(ref Stats.LastWriteFailed, 0) == 1)
+            _log.LogWarning("journal {Path}: writes succeed again", _db.Path);
+        foreach (var b in _work)
+        {
+            if (b.Kind == WriteBlock.BlockKind.Events && b.Skipped)
+            {
+                // written after this shard lost a write: refused until the shard has reloaded
+                b.Waiter?.Failed("an earlier write of this shard was not stored");
+                Interlocked.Add(ref Stats.EventsWritten, b.EventCount); // not pending any more
+            }
+            else if (b.Kind == WriteBlock.BlockKind.Snapshot && !b.Skipped)
+            {
+                Interlocked.Increment(ref Stats.SnapshotsTaken);
+            }
+            else
+            {
+                b.Waiter?.Committed();
+            }
+            Recycle(b);
+        }
+        _work.Clear();
+        SignalFlushed();
+        return true;
+    }
+
+    int WriteEvents(WriteBlock b)
+    {
+        var pid = b.Owner.PersistenceIdUtf8;
+        var rest = b.Events!.Written;
+        long seq = b.FirstSeq;
+        int n = 0;
+        while (RecordBuffer.TryNext(ref rest, out var record))
+        {
+            _insertEvent!.BindText(1, pid).Bind(2, seq++).BindText(3, _manifest).Bind(4, record).Bind(5, b.Timestamp).Execute();
+            n++;
+        }
+        return n;
+    }
+
+    void WriteSnapshot(WriteBlock b)
+    {
+        var pid = b.Owner.PersistenceIdUtf8;
+        for (int i = 0; i < b.Chunks!.Count; i++)
+            _insertChunk!.BindText(1, pid).Bind(2, b.SnapshotSeq).Bind(3, i).Bind(4, b.Chunks[i].Written).Bind(5, b.Timestamp).Execute();
+        // what the snapshot covers is no longer needed
+        _deleteEvents!.BindText(1, pid).Bind(2, b.SnapshotSeq).Execute();
+        _deleteSnapshots!.BindText(1, pid).Bind(2, b.SnapshotSeq).Execute();
+    }
+
+    void OnWriteFailed(string error)
+    {
+        Interlocked.Increment(ref Stats.WriteErrors);
+        Volatile.Write(ref Stats.LastError, error);
+        bool first = Interlocked.Exchange(ref Stats.LastWriteFailed, 1) == 0;
+        if (_options.Durability == Durability.Always)
+        {
+            _log.LogError("journal {Path}: commit failed: {Error}; {Count} writes are answered with an error and their shards reload from the journal",
+                _db.Path, error, _work.Count);
+            FailAll(error);
+        }
+        else if (first || Stats.WriteErrorsTotal % 10 == 0)
+        {
+            _log.LogError("journal {Path}: commit failed: {Error}; {Events} events kept in memory, retrying every second",
+                _db.Path, error, Stats.EventsPending);
+        }
+    }
+
+    /// <summary>durability always: the work was not stored. Its writers get errors; its shards must reload.</summary>
+    void FailAll(string error)
+    {
+        foreach (var b in _work)
+        {
+            if (b.Kind == WriteBlock.BlockKind.Events)
+            {
+                Interlocked.Add(ref Stats.EventsWritten, b.EventCount); // not pending any more
+                b.Waiter?.Failed(error);
+                if (_broken.Add(b.Owner)) b.Owner.OnWriteLost();
+            }
+            else if (b.Kind == WriteBlock.BlockKind.Snapshot && _broken.Add(b.Owner))
+            {
+                b.Owner.OnWriteLost();
+            }
+            Recycle(b);
+        }
+        _work.Clear();
+        SignalFlushed();
+    }
+
+    void Recycle(WriteBlock b)
+    {
+        if (b.Events != null)
+        {
+            b.Events.Reset();
+            _bufferPool.Enqueue(b.Events);
+        }
+        if (b.Chunks != null) foreach (var c in b.Chunks) c.Release();
+        b.Clear();
+        _blockPool.Enqueue(b);
+        Interlocked.Increment(ref _done);
+    }
+
+    void SignalFlushed()
+    {
+        lock (_flushGate) Monitor.PulseAll(_flushGate);
+    }
+
+    void Checkpoint(string mode)
+    {
+        try
+        {
+            JournalDatabase.Exec(_conn!, $"PRAGMA wal_checkpoint({mode});");
+        }
+        catch (SqliteException ex)
+        {
+            _log.LogWarning("journal {Path}: checkpoint failed: {Error}", _db.Path, ex.Message);
+        }
+    }
+
+    /// <summary>Writes everything still queued, then closes the connection.</summary>
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        WakeNow();
+        _wake.Release();
+        _thread.Join();
+        _insertEvent?.Dispose();
+        _insertChunk?.Dispose();
+        _deleteEvents?.Dispose();
+        _deleteSnapshots?.Dispose();
+        _begin?.Dispose();
+        _commit?.Dispose();
+        _rollback?.Dispose();
+        _conn?.Dispose();
+    }
+}
+
+public sealed class JournalWriterOptions
+{
+    public Durability Durability = Durability.EverySec;
+    /// <summary>everysec: the longest a write waits for its commit (and so the most a crash of the process can lose).</summary>
+    public TimeSpan CommitInterval = TimeSpan.FromMilliseconds(10);
+}

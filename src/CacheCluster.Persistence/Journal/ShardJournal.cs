@@ -1,0 +1,151 @@
+using System.Text;
+using CacheCluster.Persistence.Events;
+using CacheCluster.Storage;
+
+namespace CacheCluster.Persistence.Journal;
+
+/// <summary>
+/// One shard's side of the journal. It listens to the shard's store, encodes each change as an
+/// event into a pending buffer as it happens, and when the shard has finished a message hands
+/// the buffer to the writer (<see cref="Submit"/>) — never waiting for disk itself. It numbers
+/// events (the sequence_nr) and takes a snapshot when the journal since the last one outgrows
+/// the live data. Used only on the shard's own thread.
+/// </summary>
+public sealed class ShardJournal : IStoreChangeSink
+{
+    const int SnapshotChunkBytes = 1 << 20;
+
+    readonly JournalWriter _writer;
+    readonly int _snapshotEvents;
+    CacheStore _store;
+    RecordBuffer _pending;
+    long _nextSeq;
+    long _sinceSnapshot;
+
+    internal ShardJournal(int shard, JournalWriter writer, CacheStore store, RecoveredShard from, int snapshotEvents)
+    {
+        Shard = shard;
+        PersistenceId = JournalSchema.PersistenceId(shard);
+        PersistenceIdUtf8 = Encoding.UTF8.GetBytes(PersistenceId);
+        _writer = writer;
+        _snapshotEvents = Math.Max(1, snapshotEvents);
+        _store = store;
+        _pending = writer.RentBuffer();
+        Attach(store, from);
+    }
+
+    public int Shard { get; }
+    public string PersistenceId { get; }
+    internal byte[] PersistenceIdUtf8 { get; }
+    public long Epoch { get; private set; }
+    public long LastSequenceNr => _nextSeq - 1;
+
+    /// <summary>Events recorded since the last <see cref="Submit"/>.</summary>
+    public bool HasPending => _pending.Count > 0;
+
+    /// <summary>durability always: a message's replies wait for its events' commit.</summary>
+    public bool AcknowledgeAfterCommit => _writer.Durability == Durability.Always;
+
+    /// <summary>Raised on the writer's thread when a write of this shard was lost (always): the shard must reload.</summary>
+    public event Action? WriteLost;
+
+    internal void OnWriteLost() => WriteLost?.Invoke();
+
+    void Attach(CacheStore store, RecoveredShard from)
+    {
+        _store = store;
+        _nextSeq = from.LastSequenceNr + 1;
+        _sinceSnapshot = from.EventsSinceSnapshot;
+        Epoch = from.Epoch;
+        store.Changes = this;
+        if (Epoch == 0)
+        {
+            // a shard this node never held: it starts the first ownership epoch
+            Epoch = 1;
+            EventCodec.WriteEpoch(_pending, Epoch);
+        }
+    }
+
+    /// <summary>Stops recording the current store and forgets what was recorded but not submitted.</summary>
+    public void Detach()
+    {
+        _store.Changes = null;
+        _pending.Reset();
+    }
+
+    /// <summary>
+    /// After a lost write: the shard has rebuilt <paramref name="store"/> from the journal. Drops
+    /// what was recorded since, and tells the writer to accept this shard's blocks again.
+    /// </summary>
+    public void Reattach(CacheStore store, RecoveredShard from)
+    {
+        _store.Changes = null;
+        _pending.Reset();
+        Attach(store, from);
+        var b = _writer.RentBlock();
+        b.Kind = WriteBlock.BlockKind.Resume;
+        b.Owner = this;
+        _writer.Enqueue(b);
+    }
+
+    public void EntryWritten(int h) => EventCodec.WriteEntry(_pending, _store, h);
+    public void ExpiryChanged(int h) => EventCodec.WriteExpire(_pending, _store.KeyOf(h), _store.ExpiresAtOf(h));
+    public void EntryRemoved(ReadOnlySpan<byte> key) => EventCodec.WriteDelete(_pending, key);
+    public void Cleared() => EventCodec.WriteFlush(_pending);
+
+    /// <summary>
+    /// Hands the pending events to the writer. With a <paramref name="waiter"/>, it is told when
+    /// they are committed (or failed). May take a snapshot afterwards.
+    /// </summary>
+    public void Submit(ICommitWaiter? waiter)
+    {
+        int count = _pending.Count;
+        if (count == 0)
+        {
+            waiter?.Committed();
+            return;
+        }
+        var b = _writer.RentBlock();
+        b.Kind = WriteBlock.BlockKind.Events;
+        b.Owner = this;
+        b.Events = _pending;
+        b.FirstSeq = _nextSeq;
+        b.Waiter = waiter;
+        b.Timestamp = _store.NowMs;
+        _nextSeq += count;
+        _sinceSnapshot += count;
+        _pending = _writer.RentBuffer();
+        _writer.Enqueue(b);
+        if (_sinceSnapshot > _snapshotEvents && _sinceSnapshot > _store.Count) TakeSnapshot();
+    }
+
+    /// <summary>
+    /// Writes the whole store (least recent first, so a replay rebuilds the LRU order) as a
+    /// snapshot covering every event so far. The encoding is the only pause the shard sees; the
+    /// writer stores it and deletes the events it covers.
+    /// </summary>
+    public void TakeSnapshot()
+    {
+        var chunks = new List<RecordBuffer>();
+        var chunk = new RecordBuffer(64 * 1024);
+        EventCodec.WriteSnapshotHeader(chunk, Epoch, _store.NextCas, _store.Count);
+        for (int h = _store.LeastRecent; h >= 0; h = _store.MoreRecent(h))
+        {
+            EventCodec.WriteEntry(chunk, _store, h);
+            if (chunk.Length >= SnapshotChunkBytes)
+            {
+                chunks.Add(chunk);
+                chunk = new RecordBuffer(64 * 1024);
+            }
+        }
+        chunks.Add(chunk);
+        var b = _writer.RentBlock();
+        b.Kind = WriteBlock.BlockKind.Snapshot;
+        b.Owner = this;
+        b.Chunks = chunks;
+        b.SnapshotSeq = _nextSeq - 1;
+        b.Timestamp = _store.NowMs;
+        _sinceSnapshot = 0;
+        _writer.Enqueue(b);
+    }
+}
