@@ -13,7 +13,8 @@ public sealed class NodeJournalOptions
     public Durability Durability { get; init; } = Durability.EverySec;
     /// <summary>A shard snapshots once its journal holds more than max(this, its live keys) events.</summary>
     public int SnapshotEvents { get; init; } = 1000;
-    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(10);
+    /// <summary>everysec: how long writes gather before a commit (the most a killed process loses).</summary>
+    public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>

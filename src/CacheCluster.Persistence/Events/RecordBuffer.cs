@@ -37,6 +37,15 @@ public sealed class RecordBuffer
         Count++;
     }
 
+    /// <summary>Appends every record of another buffer.</summary>
+    public void AppendRecords(RecordBuffer other)
+    {
+        Ensure(other._length);
+        other._bytes.AsSpan(0, other._length).CopyTo(_bytes.AsSpan(_length));
+        _length += other._length;
+        Count += other.Count;
+    }
+
     /// <summary>Empties the buffer, keeping its array (shrinking it back if a huge value grew it).</summary>
     public void Reset()
     {

@@ -3,6 +3,9 @@ namespace CacheCluster.Persistence.Journal;
 /// <summary>
 /// The tables, after Akka.Persistence.Sql's journal: events per persistence id (the shard, as
 /// "shard-N") with a global ordering, snapshots split into chunks, and node metadata.
+/// One difference: a journal row holds a run of consecutive events of its shard (what the shard
+/// submitted within one commit; payload = length-prefixed event records, sequence_nr = the first
+/// event's number), so the per-row B-tree costs are paid once per shard per commit, not per write.
 /// <see cref="Version"/> is recorded in metadata so a later version can migrate.
 /// </summary>
 internal static class JournalSchema

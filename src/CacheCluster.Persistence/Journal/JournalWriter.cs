@@ -32,6 +32,7 @@ public sealed class JournalWriter : IDisposable
     readonly Thread _thread;
     readonly List<WriteBlock> _work = new();
     readonly HashSet<ShardJournal> _broken = new();
+    readonly List<ShardJournal> _openRows = new();     // shards with events gathered in this transaction
     readonly byte[] _manifest = System.Text.Encoding.UTF8.GetBytes(EventCodec.Manifest);
     int _sleeping;
     volatile bool _stopping;
@@ -162,18 +163,26 @@ public sealed class JournalWriter : IDisposable
                         break;
                     case WriteBlock.BlockKind.Events:
                         b.Skipped = _broken.Contains(b.Owner);
-                        if (!b.Skipped) events += WriteEvents(b);
+                        if (!b.Skipped) events += AddToRow(b);
                         break;
                     case WriteBlock.BlockKind.Snapshot:
                         b.Skipped = _broken.Contains(b.Owner);
-                        if (!b.Skipped) WriteSnapshot(b);
+                        if (!b.Skipped)
+                        {
+                            FlushRow(b.Owner);     // the rows it covers must exist before it deletes them
+                            WriteSnapshot(b);
+                        }
                         break;
                 }
             }
+            foreach (var owner in _openRows) FlushRow(owner);
+            _openRows.Clear();
             _commit!.Execute();
         }
         catch (SqliteFailure ex)
         {
+            foreach (var owner in _openRows) owner.Row.Reset();
+            _openRows.Clear();
             try { _rollback!.Execute(); } catch (SqliteFailure) { /* no transaction left to roll back */ }
             OnWriteFailed(ex.Message);
             return false;
@@ -207,18 +216,34 @@ public sealed class JournalWriter : IDisposable
         return true;
     }
 
-    int WriteEvents(WriteBlock b)
+    /// <summary>
+    /// Adds a block's events to its shard's row for this transaction. One row holds the run of
+    /// consecutive events a shard submitted since the last commit (its sequence_nr is the first
+    /// one's): a row per event cost a B-tree insert and a delete per write, which is what made
+    /// persistence expensive; a row per shard per commit costs that once for many writes.
+    /// </summary>
+    int AddToRow(WriteBlock b)
     {
-        var pid = b.Owner.PersistenceIdUtf8;
-        var rest = b.Events!.Written;
-        long seq = b.FirstSeq;
-        int n = 0;
-        while (RecordBuffer.TryNext(ref rest, out var record))
+        var owner = b.Owner;
+        var row = owner.Row;
+        if (row.Count > 0 && owner.RowFirstSeq + row.Count != b.FirstSeq) FlushRow(owner); // not contiguous (after a reload)
+        if (row.Count == 0)
         {
-            _insertEvent!.BindText(1, pid).Bind(2, seq++).BindText(3, _manifest).Bind(4, record).Bind(5, b.Timestamp).Execute();
-            n++;
+            owner.RowFirstSeq = b.FirstSeq;
+            owner.RowTimestamp = b.Timestamp;
+            _openRows.Add(owner);
         }
-        return n;
+        row.AppendRecords(b.Events!);
+        return b.EventCount;
+    }
+
+    void FlushRow(ShardJournal owner)
+    {
+        var row = owner.Row;
+        if (row.Count == 0) return;
+        _insertEvent!.BindText(1, owner.PersistenceIdUtf8).Bind(2, owner.RowFirstSeq).BindText(3, _manifest)
+            .Bind(4, row.Written).Bind(5, owner.RowTimestamp).Execute();
+        row.Reset();
     }
 
     void WriteSnapshot(WriteBlock b)
@@ -323,5 +348,5 @@ public sealed class JournalWriterOptions
 {
     public Durability Durability = Durability.EverySec;
     /// <summary>everysec: the longest a write waits for its commit (and so the most a crash of the process can lose).</summary>
-    public TimeSpan CommitInterval = TimeSpan.FromMilliseconds(10);
+    public TimeSpan CommitInterval = TimeSpan.FromMilliseconds(100);
 }

@@ -34,6 +34,11 @@ public sealed class ShardJournal : IStoreChangeSink
         Attach(store, from);
     }
 
+    // The journal writer's per-shard row being gathered for the current transaction (writer thread only).
+    internal readonly RecordBuffer Row = new(1024);
+    internal long RowFirstSeq;
+    internal long RowTimestamp;
+
     public int Shard { get; }
     public string PersistenceId { get; }
     internal byte[] PersistenceIdUtf8 { get; }

@@ -63,11 +63,17 @@ public sealed class JournalReader : IDisposable
             _events.BindText(1, pid).Bind(2, snapshotSeq);
             while (_events.Step())
             {
-                long n = _events.Int64(0);
-                if (n != seq + 1) throw new CorruptDataException($"events {seq + 1}..{n - 1} are missing");
-                seq = n;
-                applier.Apply(_events.Blob(1));
-                if ((++events & 0xffff) == 0) progress?.Invoke(0x10000);
+                // a row holds a run of consecutive events; sequence_nr is the first one's
+                long first = _events.Int64(0);
+                if (first != seq + 1) throw new CorruptDataException($"events {seq + 1}..{first - 1} are missing");
+                var rest = _events.Blob(1);
+                if (rest.Length == 0) throw new CorruptDataException($"row {first} holds no event");
+                while (RecordBuffer.TryNext(ref rest, out var record))
+                {
+                    applier.Apply(record);
+                    seq++;
+                    if ((++events & 0xffff) == 0) progress?.Invoke(0x10000);
+                }
             }
         }
         catch (CorruptDataException ex)
