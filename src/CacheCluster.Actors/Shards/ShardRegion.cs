@@ -78,35 +78,49 @@ public sealed class ShardRegion : IAsyncDisposable
         _started = true;
     }
 
+    /// <summary>
+    /// Rebuilds every shard's store: shards are independent, so one worker per core takes the
+    /// next shard (each with its own read connection). Progress goes to the log every second.
+    /// </summary>
     void RecoverAll(NodeJournal journal, CancellationToken cancel)
     {
         var progress = journal.Progress;
         progress.Start(_shards.Length);
         var log = _options.Log;
         var sw = Stopwatch.StartNew();
-        var lastLog = TimeSpan.Zero;
-        using (var reader = new JournalReader(journal.Database))
+        int next = -1;
+        int workers = Math.Clamp(Environment.ProcessorCount, 1, Math.Min(8, _shards.Length));
+        var tasks = new Task[workers];
+        for (int w = 0; w < workers; w++)
         {
-            for (int id = 0; id < _shards.Length; id++)
+            tasks[w] = Task.Factory.StartNew(() =>
             {
-                cancel.ThrowIfCancellationRequested();
-                var store = NewStore(id);
-                var recovered = journal.Recover(id, store, reader);
-                _executors[id] = new CommandExecutor(store);
-                _journals[id] = journal.Attach(id, store, recovered);
-                progress.ShardDone(store.Count);
-                if (sw.Elapsed - lastLog >= TimeSpan.FromSeconds(1))
+                using var reader = new JournalReader(journal.Database);
+                for (int id = Interlocked.Increment(ref next); id < _shards.Length; id = Interlocked.Increment(ref next))
                 {
-                    lastLog = sw.Elapsed;
-                    log.LogInformation("recovering: shards {Done}/{Total}, {Keys} keys, {Events} events ({Rate:F0} events/s)",
-                        id + 1, _shards.Length, progress.KeysLoaded, progress.EventsReplayed, progress.EventsReplayed / sw.Elapsed.TotalSeconds);
+                    cancel.ThrowIfCancellationRequested();
+                    var store = NewStore(id);
+                    var recovered = journal.Recover(id, store, reader);
+                    _executors[id] = new CommandExecutor(store);
+                    _journals[id] = journal.Attach(id, store, recovered);
+                    progress.AddSnapshotRecords(recovered.SnapshotRecords);
+                    progress.ShardDone(store.Count);
                 }
-            }
+            }, cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
+        var all = Task.WhenAll(tasks);
+        while (!all.Wait(TimeSpan.FromSeconds(1)))
+        {
+            log.LogInformation("recovering: shards {Done}/{Total}, {Keys} keys, {Events} events ({Rate:F0} events/s)",
+                progress.ShardsDone, _shards.Length, progress.KeysLoaded, progress.EventsReplayed, progress.EventsReplayed / sw.Elapsed.TotalSeconds);
+        }
+        all.GetAwaiter().GetResult();   // rethrows a PersistenceException from any worker
         progress.Finish();
-        log.LogInformation("recovered {Keys} keys from {Events} events and snapshots of {Shards} shards in {Ms} ms ({Rate:F0} events/s) from {Path}",
-            progress.KeysLoaded, progress.EventsReplayed, _shards.Length, sw.ElapsedMilliseconds,
-            progress.EventsReplayed / Math.Max(sw.Elapsed.TotalSeconds, 1e-3), journal.Path);
+        double seconds = Math.Max(sw.Elapsed.TotalSeconds, 1e-3);
+        log.LogInformation("recovered {Keys} keys from {Records} snapshot records and {Events} events of {Shards} shards in {Ms} ms " +
+            "({Rate:F0} records/s) from {Path}",
+            progress.KeysLoaded, progress.SnapshotRecordsLoaded, progress.EventsReplayed, _shards.Length, sw.ElapsedMilliseconds,
+            (progress.SnapshotRecordsLoaded + progress.EventsReplayed) / seconds, journal.Path);
     }
 
     CacheStore NewStore(int id) => new(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1,

@@ -24,6 +24,9 @@ public sealed class RecoveryProgress
     }
 
     public void AddEvents(long n) => Interlocked.Add(ref _events, n);
+    public void AddSnapshotRecords(long n) => Interlocked.Add(ref _snapshotRecords, n);
+    public long SnapshotRecordsLoaded => Interlocked.Read(ref _snapshotRecords);
+    long _snapshotRecords;
 
     public void ShardDone(long keys)
     {

@@ -10,8 +10,10 @@ public static class AdminEndpoints
     public static void Map(WebApplication app, NodeState node)
     {
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        // 503 until every shard is recovered from the journal
         app.MapGet("/readyz", () => node.Ready
             ? Results.Text("ready\n")
-            : Results.Text("starting\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+            : Results.Text($"loading: {node.Journal.Progress.ShardsDone}/{node.Region.ShardCount} shards recovered\n",
+                statusCode: StatusCodes.Status503ServiceUnavailable));
     }
 }
