@@ -72,7 +72,7 @@ public sealed class JournalWriter : IDisposable
         _rollback = new RawStatement(h, "ROLLBACK");
     }
 
-    internal RecordBuffer RentBuffer() => _bufferPool.TryDequeue(out var b) ? b : new RecordBuffer();
+    internal RecordBuffer RentBuffer() => _bufferPool.TryDequeue(out var b) ? b : new RecordBuffer(256); // most blocks hold one small event
 
     internal WriteBlock RentBlock() => _blockPool.TryDequeue(out var b) ? b : new WriteBlock();
 
