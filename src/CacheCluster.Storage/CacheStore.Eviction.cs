@@ -102,3 +102,25 @@ public sealed partial class CacheStore
         return removed;
     }
 }
+
+// Replay support: a journal is replayed as written, expired or not, and swept once at the end
+// (an entry whose first TTL passed may have been made persistent by a later event).
+public sealed partial class CacheStore
+{
+    /// <summary>Looks a key up without expiring it or touching it; NotFound if absent.</summary>
+    public int FindIncludingExpired(ReadOnlySpan<byte> key) => Lookup(key, HashKey(key));
+
+    /// <summary>Removes every entry whose expiry has passed (not reported to <see cref="Changes"/>). Returns how many.</summary>
+    public int RemoveExpired()
+    {
+        long now = _clock.NowMs;
+        int removed = 0;
+        for (int pos = _volatileCount - 1; pos >= 0; pos--)
+        {
+            if (pos >= _volatileCount) continue;
+            int h = _volatile[pos];
+            if (IsExpiredAt(ref _entries[h], now)) { Expire(h); removed++; }
+        }
+        return removed;
+    }
+}

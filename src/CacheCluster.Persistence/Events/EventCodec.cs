@@ -14,6 +14,8 @@ namespace CacheCluster.Persistence.Events;
 /// SnapshotHeader 64 | version u8 | epoch i64 | nextCas u64 | entries i64
 /// </code>
 /// Expiry is absolute Unix milliseconds, so a replay at any later time knows what has expired.
+/// Stored payloads (a journal row: a run of events; a snapshot chunk: header and Set records) are
+/// the records each prefixed with its u32 length, followed by the CRC-32C of all of them.
 /// </summary>
 public static class EventCodec
 {

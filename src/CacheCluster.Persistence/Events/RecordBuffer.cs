@@ -46,6 +46,15 @@ public sealed class RecordBuffer
         Count += other.Count;
     }
 
+    /// <summary>Ends the buffer with the CRC-32C of its records (what is stored); no record may follow.</summary>
+    public void SealWithChecksum()
+    {
+        uint crc = Crc32C.Compute(Written);
+        Ensure(4);
+        BinaryPrimitives.WriteUInt32LittleEndian(_bytes.AsSpan(_length), crc);
+        _length += 4;
+    }
+
     /// <summary>Empties the buffer, keeping its array (shrinking it back if a huge value grew it).</summary>
     public void Reset()
     {

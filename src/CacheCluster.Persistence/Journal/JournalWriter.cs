@@ -241,6 +241,7 @@ public sealed class JournalWriter : IDisposable
     {
         var row = owner.Row;
         if (row.Count == 0) return;
+        row.SealWithChecksum();
         _insertEvent!.BindText(1, owner.PersistenceIdUtf8).Bind(2, owner.RowFirstSeq).BindText(3, _manifest)
             .Bind(4, row.Written).Bind(5, owner.RowTimestamp).Execute();
         row.Reset();
@@ -250,7 +251,11 @@ public sealed class JournalWriter : IDisposable
     {
         var pid = b.Owner.PersistenceIdUtf8;
         for (int i = 0; i < b.Chunks!.Count; i++)
+        {
+            if (!b.ChunksSealed) b.Chunks[i].SealWithChecksum();
             _insertChunk!.BindText(1, pid).Bind(2, b.SnapshotSeq).Bind(3, i).Bind(4, b.Chunks[i].Written).Bind(5, b.Timestamp).Execute();
+        }
+        b.ChunksSealed = true;   // a retried transaction writes the same bytes
         // what the snapshot covers is no longer needed
         _deleteEvents!.BindText(1, pid).Bind(2, b.SnapshotSeq).Execute();
         _deleteSnapshots!.BindText(1, pid).Bind(2, b.SnapshotSeq).Execute();

@@ -15,7 +15,8 @@ internal sealed class WriteBlock
     public long SnapshotSeq;                       // Snapshot: the last event it covers
     public ICommitWaiter? Waiter;
     public long Timestamp;                         // Unix ms when submitted
-    public bool Skipped;                           // not written: its shard lost an earlier write
+    public bool Skipped;
+    public bool ChunksSealed;                      // Snapshot: checksums appended (once, even if the write is retried)                           // not written: its shard lost an earlier write
 
     public int EventCount => Events?.Count ?? 0;
 
@@ -26,5 +27,6 @@ internal sealed class WriteBlock
         Chunks = null;
         Waiter = null;
         Skipped = false;
+        ChunksSealed = false;
     }
 }

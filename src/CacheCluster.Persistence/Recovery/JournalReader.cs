@@ -46,7 +46,7 @@ public sealed class JournalReader : IDisposable
                 {
                     long chunk = _chunks.Int64(0);
                     if (chunk != expect) throw new CorruptDataException($"snapshot {snapshotSeq} is missing chunk {expect}");
-                    var rest = _chunks.Blob(1);
+                    var rest = Crc32C.Verify(_chunks.Blob(1), $"snapshot {snapshotSeq} chunk {chunk}");
                     if (chunk == 0 && (rest.Length < 5 || rest[4] != (byte)EventType.SnapshotHeader))
                         throw new CorruptDataException($"snapshot {snapshotSeq} does not start with its header");
                     while (RecordBuffer.TryNext(ref rest, out var record))
@@ -57,6 +57,8 @@ public sealed class JournalReader : IDisposable
                     expect++;
                 }
                 if (expect == 0) throw new CorruptDataException($"snapshot {snapshotSeq} has no chunks");
+                if (snapshotRecords != applier.SnapshotEntries + 1)
+                    throw new CorruptDataException($"snapshot {snapshotSeq} holds {snapshotRecords - 1} entries, its header says {applier.SnapshotEntries} (a chunk is missing)");
                 seq = snapshotSeq;
             }
 
@@ -66,7 +68,7 @@ public sealed class JournalReader : IDisposable
                 // a row holds a run of consecutive events; sequence_nr is the first one's
                 long first = _events.Int64(0);
                 if (first != seq + 1) throw new CorruptDataException($"events {seq + 1}..{first - 1} are missing");
-                var rest = _events.Blob(1);
+                var rest = Crc32C.Verify(_events.Blob(1), $"journal row {first}");
                 if (rest.Length == 0) throw new CorruptDataException($"row {first} holds no event");
                 while (RecordBuffer.TryNext(ref rest, out var record))
                 {
@@ -88,6 +90,7 @@ public sealed class JournalReader : IDisposable
                 ? $"journal {_db.Path} is corrupt: reading shard {shard} failed: {ex.Message}; refusing to start with missing data"
                 : $"cannot read journal {_db.Path}: shard {shard}: {ex.Message}", ex);
         }
+        applier.Finish();
         progress?.Invoke(events & 0xffff);
         return new RecoveredShard(seq, applier.Epoch, events, snapshotSeq, events, snapshotRecords);
     }
