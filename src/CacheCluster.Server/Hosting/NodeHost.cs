@@ -72,7 +72,7 @@ public static class NodeHost
             options.NodeId, options.Shards, options.MaxMemory == 0 ? "unlimited" : ByteSize.Format(options.MaxMemory),
             EvictionPolicies.Name(options.MaxMemoryPolicy), Durabilities.Name(options.Durability), journal.Path);
         app.Lifetime.ApplicationStarted.Register(() =>
-            log.LogInformation("Ready to accept connections: RESP on {Bind}:{Resp}, memcached on {Bind}:{Mc}, admin on {Bind}:{Admin}",
+            log.LogInformation("Listening (data commands answer LOADING until recovery ends): RESP on {Bind}:{Resp}, memcached on {Bind}:{Mc}, admin on {Bind}:{Admin}",
                 options.Bind, options.RespPort, options.Bind, options.MemcachedPort, options.Bind, options.AdminPort));
         app.Lifetime.ApplicationStopping.Register(() =>
         {
@@ -85,6 +85,7 @@ public static class NodeHost
         try
         {
             await node.Region.StartAsync(app.Lifetime.ApplicationStopping);
+            log.LogInformation("Ready to accept connections");
         }
         catch (PersistenceException ex)
         {
