@@ -45,6 +45,13 @@ public abstract class Actor<TMessage>
     /// <summary>Runs on the NEW instance before it handles the next message.</summary>
     protected virtual void PostRestart(Exception reason) => PreStart();
 
+    /// <summary>
+    /// Called after a run of messages, when the mailbox is empty or the actor is about to yield
+    /// its thread: the place to do once what every message of the run needs (a shard hands its
+    /// recorded events to the journal here).
+    /// </summary>
+    protected virtual void AfterBurst() { }
+
     // Runtime entry points: the hooks stay protected for subclasses, the cell calls through these.
     internal void Attach(ActorRef<TMessage> self, ILogger log) => (_self, _log) = (self, log);
     internal void InvokeReceive(TMessage message) => Receive(message);
@@ -52,4 +59,5 @@ public abstract class Actor<TMessage>
     internal void InvokePostStop() => PostStop();
     internal void InvokePreRestart(Exception reason, TMessage message) => PreRestart(reason, message);
     internal void InvokePostRestart(Exception reason) => PostRestart(reason);
+    internal void InvokeAfterBurst() => AfterBurst();
 }

@@ -105,6 +105,14 @@ internal sealed class ActorCell<TMessage> : IActorCell
                     if (!Restart(ex, message)) return;
                 }
             }
+            try
+            {
+                _actor?.InvokeAfterBurst();
+            }
+            catch (Exception ex)
+            {
+                if (!Restart(ex, default!)) return;
+            }
             if (handled == Throughput) await Task.Yield();
         }
     }

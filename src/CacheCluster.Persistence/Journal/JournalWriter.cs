@@ -198,7 +198,7 @@ public sealed class JournalWriter : IDisposable
             if (b.Kind == WriteBlock.BlockKind.Events && b.Skipped)
             {
                 // written after this shard lost a write: refused until the shard has reloaded
-                b.Waiter?.Failed("an earlier write of this shard was not stored");
+                b.Failed("an earlier write of this shard was not stored");
                 Interlocked.Add(ref Stats.EventsWritten, b.EventCount); // not pending any more
             }
             else if (b.Kind == WriteBlock.BlockKind.Snapshot && !b.Skipped)
@@ -207,7 +207,7 @@ public sealed class JournalWriter : IDisposable
             }
             else
             {
-                b.Waiter?.Committed();
+                b.Committed();
             }
             Recycle(b);
         }
@@ -287,7 +287,7 @@ public sealed class JournalWriter : IDisposable
             if (b.Kind == WriteBlock.BlockKind.Events)
             {
                 Interlocked.Add(ref Stats.EventsWritten, b.EventCount); // not pending any more
-                b.Waiter?.Failed(error);
+                b.Failed(error);
                 if (_broken.Add(b.Owner)) b.Owner.OnWriteLost();
             }
             else if (b.Kind == WriteBlock.BlockKind.Snapshot && _broken.Add(b.Owner))

@@ -48,6 +48,17 @@ public sealed class ShardJournal : IStoreChangeSink
     /// <summary>Events recorded since the last <see cref="Submit"/>.</summary>
     public bool HasPending => _pending.Count > 0;
 
+    /// <summary>Bytes of events recorded since the last <see cref="Submit"/>.</summary>
+    public int PendingBytes => _pending.Length;
+
+    /// <summary>Something to hand to the writer: events, or waiters for them.</summary>
+    public bool NeedsSubmit => _pending.Count > 0 || _waiters.Count > 0;
+
+    readonly List<ICommitWaiter> _waiters = new();
+
+    /// <summary>Someone to tell when the events recorded so far are committed (at the next <see cref="Submit"/>).</summary>
+    public void AddWaiter(ICommitWaiter waiter) => _waiters.Add(waiter);
+
     /// <summary>durability always: a message's replies wait for its events' commit.</summary>
     public bool AcknowledgeAfterCommit => _writer.Durability == Durability.Always;
 
@@ -76,6 +87,9 @@ public sealed class ShardJournal : IStoreChangeSink
     {
         _store.Changes = null;
         _pending.Reset();
+        // whoever waited for what is being forgotten must not think it was stored
+        foreach (var w in _waiters) w.Failed("the shard reloaded from the journal before this write was stored");
+        _waiters.Clear();
     }
 
     /// <summary>
@@ -99,15 +113,19 @@ public sealed class ShardJournal : IStoreChangeSink
     public void Cleared() => EventCodec.WriteFlush(_pending);
 
     /// <summary>
-    /// Hands the pending events to the writer. With a <paramref name="waiter"/>, it is told when
-    /// they are committed (or failed). May take a snapshot afterwards.
+    /// Hands the pending events to the writer, with everyone waiting for them (and
+    /// <paramref name="waiter"/>, if given), who are told when they are committed (or failed).
+    /// May take a snapshot afterwards.
     /// </summary>
-    public void Submit(ICommitWaiter? waiter)
+    public void Submit(ICommitWaiter? waiter = null)
     {
+        if (waiter != null) _waiters.Add(waiter);
         int count = _pending.Count;
         if (count == 0)
         {
-            waiter?.Committed();
+            // nothing recorded since they started waiting: nothing to wait for
+            foreach (var w in _waiters) w.Committed();
+            _waiters.Clear();
             return;
         }
         var b = _writer.RentBlock();
@@ -115,7 +133,8 @@ public sealed class ShardJournal : IStoreChangeSink
         b.Owner = this;
         b.Events = _pending;
         b.FirstSeq = _nextSeq;
-        b.Waiter = waiter;
+        b.Waiters.AddRange(_waiters);
+        _waiters.Clear();
         b.Timestamp = _store.NowMs;
         _nextSeq += count;
         _sinceSnapshot += count;
