@@ -23,7 +23,7 @@ public sealed class RecordBuffer
     /// <summary>Starts a record of at most <paramref name="maxSize"/> bytes and returns where to write it.</summary>
     public Span<byte> Begin(int maxSize)
     {
-        Ensure(4 + maxSize);
+        if (_length + 4 + maxSize > _bytes.Length) Grow(4 + maxSize);
         _recordStart = _length;
         return _bytes.AsSpan(_length + 4, maxSize);
     }
@@ -79,7 +79,11 @@ public sealed class RecordBuffer
 
     void Ensure(int more)
     {
-        if (_length + more <= _bytes.Length) return;
+        if (_length + more > _bytes.Length) Grow(more);
+    }
+
+    void Grow(int more)
+    {
         var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_bytes.Length * 2, _length + more));
         _bytes.AsSpan(0, _length).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_bytes);
