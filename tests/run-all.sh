@@ -16,6 +16,7 @@ command -v memccapable >/dev/null 2>&1 || need_pkgs+=(libmemcached-tools)
 ruby -e 'require "dalli"' >/dev/null 2>&1 || need_pkgs+=(ruby-dalli)
 /usr/bin/python3 -c 'import pymemcache' >/dev/null 2>&1 || need_pkgs+=(python3-pymemcache)
 /usr/bin/python3 -c 'import memcache' >/dev/null 2>&1 || need_pkgs+=(python3-memcache)
+command -v sqlite3 >/dev/null 2>&1 || need_pkgs+=(sqlite3)
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing test dependencies: ${need_pkgs[*]}"

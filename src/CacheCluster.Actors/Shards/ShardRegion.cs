@@ -76,6 +76,7 @@ public sealed class ShardRegion : IAsyncDisposable
         }
         _expireTimer = new Timer(_ => Tick(), null, _options.ExpireInterval, _options.ExpireInterval);
         _started = true;
+        journal?.Progress.Finish();     // INFO says loading:0 only once commands are served
     }
 
     /// <summary>
@@ -109,13 +110,12 @@ public sealed class ShardRegion : IAsyncDisposable
             }, cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         var all = Task.WhenAll(tasks);
-        while (!all.Wait(TimeSpan.FromSeconds(1)))
+        while (Task.WaitAny([all], TimeSpan.FromSeconds(1)) < 0)   // WaitAny: a fault is rethrown below, unwrapped
         {
             log.LogInformation("recovering: shards {Done}/{Total}, {Keys} keys, {Events} events ({Rate:F0} events/s)",
                 progress.ShardsDone, _shards.Length, progress.KeysLoaded, progress.EventsReplayed, progress.EventsReplayed / sw.Elapsed.TotalSeconds);
         }
         all.GetAwaiter().GetResult();   // rethrows a PersistenceException from any worker
-        progress.Finish();
         double seconds = Math.Max(sw.Elapsed.TotalSeconds, 1e-3);
         log.LogInformation("recovered {Keys} keys from {Records} snapshot records and {Events} events of {Shards} shards in {Ms} ms " +
             "({Rate:F0} records/s) from {Path}",
