@@ -182,26 +182,12 @@ public class RecoveryCorruptionTests(CorruptionFixture f) : IClassFixture<Corrup
         using var d = f.Copy(f.BigDir);
         // chunk 0 = [u32 26][64][version u8]...: the version is the 6th byte; the checksum is made
         // to match, so it is the version check that has to catch it
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={d.Db};Pooling=False"))
+        PatchBlobs(d.Db, "SELECT rowid, payload FROM snapshot WHERE chunk = 0", "UPDATE snapshot SET payload = $p WHERE rowid = $id", payload =>
         {
-            c.Open();
-            using var read = c.CreateCommand();
-            read.CommandText = "SELECT rowid, payload FROM snapshot WHERE chunk = 0";
-            var rows = new List<(long Id, byte[] Payload)>();
-            using (var r = read.ExecuteReader())
-                while (r.Read()) rows.Add((r.GetInt64(0), (byte[])r.GetValue(1)));
-            foreach (var (id, payload) in rows)
-            {
-                payload[5] = 2;
-                System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(payload.Length - 4),
-                    CacheCluster.Persistence.Events.Crc32C.Compute(payload.AsSpan(0, payload.Length - 4)));
-                using var write = c.CreateCommand();
-                write.CommandText = "UPDATE snapshot SET payload = $p WHERE rowid = $id";
-                write.Parameters.AddWithValue("$p", payload);
-                write.Parameters.AddWithValue("$id", id);
-                write.ExecuteNonQuery();
-            }
-        }
+            payload[5] = 2;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(payload.Length - 4),
+                CacheCluster.Persistence.Events.Crc32C.Compute(payload.AsSpan(0, payload.Length - 4)));
+        });
         var ex = RecoverFails(d, 1, 0, f.Clock);
         Assert.Contains("snapshot format version 2", ex.Message);
     }
@@ -232,27 +218,33 @@ public class RecoveryCorruptionTests(CorruptionFixture f) : IClassFixture<Corrup
         using var d = f.Copy(f.SmallDir);
         // flip one bit in the middle of shard 0's first row: still a well-formed record (a value
         // byte), so only the checksum can tell
-        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={d.Db};Pooling=False"))
+        PatchBlobs(d.Db, "SELECT ordering, payload FROM journal WHERE persistence_id = 'shard-0' ORDER BY ordering LIMIT 1",
+            "UPDATE journal SET payload = $p WHERE ordering = $id", payload => payload[payload.Length / 2] ^= 1);
+        var ex = RecoverFails(d, 2, 0, f.Clock);
+        Assert.Contains("checksum", ex.Message);
+    }
+
+    /// <summary>Rewrites each blob the query selects (id, payload) in place, through <paramref name="update"/> ($id, $p).</summary>
+    static void PatchBlobs(string db, string select, string update, Action<byte[]> patch)
+    {
+        using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Pooling=False");
+        c.Open();
+        var rows = new List<(long Id, byte[] Payload)>();
+        using (var read = c.CreateCommand())
         {
-            c.Open();
-            using var read = c.CreateCommand();
-            read.CommandText = "SELECT ordering, payload FROM journal WHERE persistence_id = 'shard-0' ORDER BY ordering LIMIT 1";
-            long id;
-            byte[] payload;
-            using (var r = read.ExecuteReader())
-            {
-                Assert.True(r.Read());
-                id = r.GetInt64(0);
-                payload = (byte[])r.GetValue(1);
-            }
-            payload[payload.Length / 2] ^= 1;
+            read.CommandText = select;
+            using var r = read.ExecuteReader();
+            while (r.Read()) rows.Add((r.GetInt64(0), (byte[])r.GetValue(1)));
+        }
+        Assert.NotEmpty(rows);
+        foreach (var (id, payload) in rows)
+        {
+            patch(payload);
             using var write = c.CreateCommand();
-            write.CommandText = "UPDATE journal SET payload = $p WHERE ordering = $id";
+            write.CommandText = update;
             write.Parameters.AddWithValue("$p", payload);
             write.Parameters.AddWithValue("$id", id);
             write.ExecuteNonQuery();
         }
-        var ex = RecoverFails(d, 2, 0, f.Clock);
-        Assert.Contains("checksum", ex.Message);
     }
 }
