@@ -15,6 +15,8 @@ public sealed class NodeJournalOptions
     public int SnapshotEvents { get; init; } = 1000;
     /// <summary>everysec: how long writes gather before a commit (the most a killed process loses).</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>everysec: beyond this many uncommitted events, writes are acknowledged after their commit.</summary>
+    public long BacklogEvents { get; init; } = 500_000;
 }
 
 /// <summary>
@@ -33,7 +35,12 @@ public sealed class NodeJournal : IDisposable
         Database = db;
         _log = log;
         if (options.Durability != Durability.Off)
-            _writer = new JournalWriter(db, new JournalWriterOptions { Durability = options.Durability, CommitInterval = options.CommitInterval }, log);
+            _writer = new JournalWriter(db, new JournalWriterOptions
+            {
+                Durability = options.Durability,
+                CommitInterval = options.CommitInterval,
+                BacklogEvents = options.BacklogEvents,
+            }, log);
     }
 
     /// <summary>Opens and checks the database; throws <see cref="PersistenceException"/> with a clear message.</summary>

@@ -197,4 +197,60 @@ public class DiskFullTests
             node.Dispose();
         }
     }
+
+    /// <summary>
+    /// everysec on a disk that stays full: once more events wait than the backlog limit, writes are
+    /// acknowledged only after their commit (back-pressure instead of unbounded memory and an
+    /// unbounded crash window); when the disk has room again they commit and the limit lifts.
+    /// </summary>
+    [Fact]
+    public void Everysec_backlog_makes_writes_wait_for_their_commit_until_the_disk_catches_up()
+    {
+        using var disk = new TmpfsMount("256k");
+        var options = new NodeJournalOptions
+        {
+            DataDir = disk.Path, Shards = 1, NodeId = "test-node", Durability = Durability.EverySec,
+            SnapshotEvents = 1_000_000, CommitInterval = TimeSpan.FromMilliseconds(5), BacklogEvents = 50,
+        };
+        var clock = new ManualClock(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        var node = TestNode.Start(options, clock, new ListLogger());
+        try
+        {
+            var sj = node.Shards[0]!;
+            var store = node.Stores[0];
+            var rng = new Random(7);
+            Assert.False(sj.AcknowledgeAfterCommit);
+            // 8 KB values: the 256 KB disk is full long before 200 of them
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            int i = 0;
+            while (!sj.AcknowledgeAfterCommit && sw.Elapsed < TimeSpan.FromSeconds(20))
+            {
+                store.Set(T.B("k" + i++), Value(rng, 8192), 0, 0);
+                sj.Submit();
+                Thread.Sleep(2);
+            }
+            Assert.True(sj.AcknowledgeAfterCommit, $"no back-pressure after {i} writes on a full disk ({node.Journal.Stats.EventsPending} pending)");
+            Assert.True(node.Journal.Stats.EventsPending > 50);
+
+            // a write now waits: nothing is acknowledged while the disk is full
+            store.Set(T.B("waiting"), Value(rng, 16), 0, 0);
+            var w = new Waiter();
+            sj.Submit(w);
+            Thread.Sleep(300);
+            Assert.Equal(0, w.CommittedCount + w.FailedCount);
+
+            disk.Resize("64m");
+            node.Journal.Flush(TimeSpan.FromSeconds(20));
+            Assert.Equal(1, w.CommittedCount);
+            Assert.Equal(0, w.FailedCount);
+            Assert.Equal(0, node.Journal.Stats.EventsPending);
+            sw.Restart();
+            while (sj.AcknowledgeAfterCommit && sw.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(10);
+            Assert.False(sj.AcknowledgeAfterCommit);
+        }
+        finally
+        {
+            node.Dispose();
+        }
+    }
 }

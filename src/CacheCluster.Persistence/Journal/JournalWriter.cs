@@ -54,6 +54,10 @@ public sealed class JournalWriter : IDisposable
     }
 
     public Durability Durability => _options.Durability;
+
+    /// <summary>More events wait for the disk than <see cref="JournalWriterOptions.BacklogEvents"/>.</summary>
+    public bool Backlogged => _backlogged;
+    volatile bool _backlogged;
     public JournalStats Stats { get; } = new();
 
     void Open()
@@ -128,6 +132,7 @@ public sealed class JournalWriter : IDisposable
             if (_options.Durability == Durability.Always && !stopping && _lastCommitBlocks > 1) GatherGroup();
 
             while (_queue.TryDequeue(out var b)) _work.Add(b);
+            UpdateBacklog();
             if (_work.Count > 0)
             {
                 bool ok = WriteAll();
@@ -169,6 +174,18 @@ public sealed class JournalWriter : IDisposable
     const int GatherStepMicros = 100;
     const int GatherMaxSteps = 5;
     int _lastCommitBlocks;
+
+    void UpdateBacklog()
+    {
+        bool behind = Stats.EventsPending > _options.BacklogEvents;
+        if (behind == _backlogged) return;
+        _backlogged = behind;
+        if (behind)
+            _log.LogWarning("journal {Path}: {Pending} events wait for the disk; writes are acknowledged after their commit until it catches up",
+                _db.Path, Stats.EventsPending);
+        else
+            _log.LogInformation("journal {Path}: caught up", _db.Path);
+    }
 
     /// <summary>Writes <see cref="_work"/> in one transaction. True when it is committed (and _work emptied).</summary>
     bool WriteAll()
@@ -238,6 +255,7 @@ public sealed class JournalWriter : IDisposable
         }
         _work.Clear();
         SignalFlushed();
+        UpdateBacklog();
         return true;
     }
 
@@ -379,4 +397,6 @@ public sealed class JournalWriterOptions
     public Durability Durability = Durability.EverySec;
     /// <summary>everysec: the longest a write waits for its commit (and so the most a crash of the process can lose).</summary>
     public TimeSpan CommitInterval = TimeSpan.FromMilliseconds(100);
+    /// <summary>everysec: beyond this many uncommitted events, writes wait for their commit (back-pressure).</summary>
+    public long BacklogEvents = 500_000;
 }

@@ -59,8 +59,12 @@ public sealed class ShardJournal : IStoreChangeSink
     /// <summary>Someone to tell when the events recorded so far are committed (at the next <see cref="Submit"/>).</summary>
     public void AddWaiter(ICommitWaiter waiter) => _waiters.Add(waiter);
 
-    /// <summary>durability always: a message's replies wait for its events' commit.</summary>
-    public bool AcknowledgeAfterCommit => _writer.Durability == Durability.Always;
+    /// <summary>
+    /// A message's replies wait for its events' commit: always with durability always, and with
+    /// everysec while the writer is too far behind (so a slow disk pushes back on clients instead
+    /// of growing memory and the window of writes a crash would lose).
+    /// </summary>
+    public bool AcknowledgeAfterCommit => _writer.Durability == Durability.Always || _writer.Backlogged;
 
     /// <summary>Raised on the writer's thread when a write of this shard was lost (always): the shard must reload.</summary>
     public event Action? WriteLost;
