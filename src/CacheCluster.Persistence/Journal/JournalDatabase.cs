@@ -12,7 +12,7 @@ public sealed record JournalMetadata(int SchemaVersion, string ClusterId, int Sh
 /// shard count) before anything is served, with errors that name the file and the fix.
 /// Connections: one for the journal writer, short-lived readers for recovery.
 /// </summary>
-public sealed class JournalDatabase : IDisposable
+public sealed class JournalDatabase
 {
     const int PageSize = 1024;
     static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
@@ -176,6 +176,4 @@ public sealed class JournalDatabase : IDisposable
         try { return File.Exists(p) ? new FileInfo(p).Length : 0; }
         catch (IOException) { return 0; }
     }
-
-    public void Dispose() { }
 }

@@ -5,6 +5,7 @@ public sealed class JournalStats
 {
     internal long EventsSubmitted;
     internal long EventsWritten;
+    internal long EventsDropped;        // refused or failed (durability always): never stored
     internal long Commits;
     internal long LastCommitUnixMs;
     internal long WriteErrors;
@@ -14,7 +15,8 @@ public sealed class JournalStats
 
     public long EventsWrittenTotal => Interlocked.Read(ref EventsWritten);
     public long CommitsTotal => Interlocked.Read(ref Commits);
-    public long EventsPending => Math.Max(0, Interlocked.Read(ref EventsSubmitted) - Interlocked.Read(ref EventsWritten));
+    public long EventsPending => Math.Max(0, Interlocked.Read(ref EventsSubmitted) - Interlocked.Read(ref EventsWritten) - Interlocked.Read(ref EventsDropped));
+    public long EventsDroppedTotal => Interlocked.Read(ref EventsDropped);
     public long LastCommitAtUnixMs => Interlocked.Read(ref LastCommitUnixMs);
     public long WriteErrorsTotal => Interlocked.Read(ref WriteErrors);
     public long SnapshotsTotal => Interlocked.Read(ref SnapshotsTaken);

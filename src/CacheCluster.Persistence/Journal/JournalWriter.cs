@@ -241,7 +241,7 @@ public sealed class JournalWriter : IDisposable
             {
                 // written after this shard lost a write: refused until the shard has reloaded
                 b.Failed("an earlier write of this shard was not stored");
-                Interlocked.Add(ref Stats.EventsWritten, b.EventCount); // not pending any more
+                Interlocked.Add(ref Stats.EventsDropped, b.EventCount);
             }
             else if (b.Kind == WriteBlock.BlockKind.Snapshot && !b.Skipped)
             {
@@ -329,7 +329,7 @@ public sealed class JournalWriter : IDisposable
         {
             if (b.Kind == WriteBlock.BlockKind.Events)
             {
-                Interlocked.Add(ref Stats.EventsWritten, b.EventCount); // not pending any more
+                Interlocked.Add(ref Stats.EventsDropped, b.EventCount);
                 b.Failed(error);
                 if (_broken.Add(b.Owner)) b.Owner.OnWriteLost();
             }

@@ -92,7 +92,7 @@ public sealed class JournalReader : IDisposable
         }
         applier.Finish();
         progress?.Invoke(events & 0xffff);
-        return new RecoveredShard(seq, applier.Epoch, events, snapshotSeq, events, snapshotRecords);
+        return new RecoveredShard(seq, applier.Epoch, events, snapshotSeq, snapshotRecords);
     }
 
     public void Dispose()

@@ -32,6 +32,7 @@ public static class PersistenceInfo
         Line(s, "journal_last_commit_time", j.LastCommitAtUnixMs / 1000);
         s.Append("journal_last_write_status:").Append(j.LastWriteOk ? "ok" : "err").Append("\r\n");
         Line(s, "journal_write_errors", j.WriteErrorsTotal);
+        Line(s, "journal_events_not_stored", j.EventsDroppedTotal);
         Line(s, "snapshots_taken", j.SnapshotsTotal);
         Line(s, "recovered_keys", p.KeysLoaded);
         Line(s, "recovered_events", p.EventsReplayed);
