@@ -36,6 +36,8 @@ public enum ErrorCode : byte
     Internal,          // an unexpected failure inside the shard (it restarted)
     Loading,           // the node is still recovering its data from the journal
     PersistenceFailed, // durability always: the write could not be stored, so it is not acknowledged
+    TryAgain,          // cluster: the shard is moving or its owner is unreachable right now
+    ClusterDown,       // cluster: this node is not serving (not joined, or cut off from the majority)
 }
 
 /// <summary>A shard's answer to one <see cref="Command"/>; a struct kept in the batch's array.</summary>

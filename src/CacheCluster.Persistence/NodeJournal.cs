@@ -66,6 +66,13 @@ public sealed class NodeJournal : IDisposable
     public ShardJournal? Attach(int shard, CacheStore store, RecoveredShard from) =>
         _writer == null ? null : new ShardJournal(shard, _writer, store, from, _options.SnapshotEvents);
 
+    /// <summary>
+    /// Cluster mode: starts journaling a shard this node now owns; the caller then records the
+    /// ownership epoch with <see cref="ShardJournal.BeginEpoch"/>. Null when durability is off.
+    /// </summary>
+    public ShardJournal? AttachOwned(int shard, CacheStore store, RecoveredShard from) =>
+        _writer == null ? null : new ShardJournal(shard, _writer, store, from, _options.SnapshotEvents, clusterEpochs: true);
+
     /// <summary>Waits until everything submitted so far is written (or failed).</summary>
     public void Flush(TimeSpan timeout) => _writer?.Flush(timeout);
 

@@ -15,6 +15,9 @@ public sealed class CommandBatch : IValueTaskSource, ICommandSink
     public int[] Shards = new int[16];
     public int Count { get; private set; }
 
+    /// <summary>Cluster: how many nodes forwarded this batch before it reached this one (loop guard).</summary>
+    public int Hops;
+
     ManualResetValueTaskSourceCore<bool> _done = new() { RunContinuationsAsynchronously = true };
     int _pending;
     internal readonly List<ShardWork> Works = new();
@@ -63,7 +66,7 @@ public sealed class CommandBatch : IValueTaskSource, ICommandSink
     }
 
     /// <summary>Called by a shard when its part of the batch is answered.</summary>
-    internal void PartDone()
+    public void PartDone()
     {
         if (Interlocked.Decrement(ref _pending) == 0) _done.SetResult(true);
     }

@@ -44,3 +44,34 @@ public sealed class ReloadFromJournal : ShardMessage
 {
     public static readonly ReloadFromJournal Instance = new();
 }
+
+/// <summary>Hand-off, old owner: encode a snapshot for <see cref="Sink"/> and record every change after it.</summary>
+public sealed class StartHandoff(IHandoffSink sink) : ShardMessage
+{
+    public readonly IHandoffSink Sink = sink;
+}
+
+/// <summary>Hand-off, old owner: stop executing (later commands go back to the region) and hand over the tail.</summary>
+public sealed class SealHandoff : ShardMessage
+{
+    public static readonly SealHandoff Instance = new();
+}
+
+/// <summary>Hand-off failed before the new owner took over: keep serving as before.</summary>
+public sealed class AbortHandoff : ShardMessage
+{
+    public static readonly AbortHandoff Instance = new();
+}
+
+/// <summary>The shard lives elsewhere now: forget the data, tombstone its journal, then <see cref="Done"/>.</summary>
+public sealed class ReleaseShard(Action done) : ShardMessage
+{
+    public readonly Action Done = done;
+}
+
+/// <summary>New memory budget for the shard (the node's budget is split over its local shards).</summary>
+public sealed class SetShardMemory(long bytes, CacheCluster.Storage.EvictionPolicy policy) : ShardMessage
+{
+    public readonly long Bytes = bytes;
+    public readonly CacheCluster.Storage.EvictionPolicy Policy = policy;
+}

@@ -20,6 +20,13 @@ public sealed class ShardRegionOptions
     /// <summary>The node's journal: shards recover from it at start and record every write to it. Null = in memory only.</summary>
     public NodeJournal? Journal;
     public ILogger Log = NullLogger.Instance;
+    /// <summary>
+    /// Cluster mode: recovered shards are only candidates (the cluster decides which this node
+    /// serves, by epoch), and every shard starts parked until the cluster routes it.
+    /// </summary>
+    public bool ClusterMode;
+    /// <summary>How long a command may wait for a parked shard before it is answered TRYAGAIN.</summary>
+    public TimeSpan ParkTimeout = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -27,11 +34,12 @@ public sealed class ShardRegionOptions
 /// one mailbox message per shard per batch, whatever the number of commands, which is what keeps
 /// the actor hop cheap. Until recovery is done every command is answered with a Loading error.
 /// </summary>
-public sealed class ShardRegion : IAsyncDisposable
+public sealed partial class ShardRegion : IAsyncDisposable
 {
     readonly ActorSystem _system;
     readonly ShardRegionOptions _options;
-    readonly ActorRef<ShardMessage>[] _shards;
+    readonly ActorRef<ShardMessage>?[] _shards;     // local actors (null: not served here)
+    readonly ShardRoute[] _routes;
     readonly CommandExecutor?[] _executors;
     readonly ShardJournal?[] _journals;
     Timer? _expireTimer;
@@ -42,7 +50,11 @@ public sealed class ShardRegion : IAsyncDisposable
         _system = system;
         _options = options;
         Map = new ShardMap(options.ShardCount);
-        _shards = new ActorRef<ShardMessage>[options.ShardCount];
+        _shards = new ActorRef<ShardMessage>?[options.ShardCount];
+        _routes = new ShardRoute[options.ShardCount];
+        Array.Fill(_routes, ParkedShardRoute.Instance);
+        _parked = new List<ParkedWork>?[options.ShardCount];
+        _candidates = new Candidate?[options.ShardCount];
         _executors = new CommandExecutor?[options.ShardCount];
         _journals = new ShardJournal?[options.ShardCount];
     }
@@ -53,7 +65,9 @@ public sealed class ShardRegion : IAsyncDisposable
     public long MaxMemoryBytes => _options.MaxMemoryBytes;
     public EvictionPolicy Policy => _options.Policy;
 
-    long PerShardMemory => _options.MaxMemoryBytes == 0 ? 0 : Math.Max(1, _options.MaxMemoryBytes / _shards.Length);
+    /// <summary>The node's budget split over the shards it serves (all of them on a single node).</summary>
+    long PerShardMemory => _options.MaxMemoryBytes == 0 ? 0
+        : Math.Max(1, _options.MaxMemoryBytes / (_options.ClusterMode ? Math.Max(1, LocalShardCount) : _shards.Length));
 
     /// <summary>Starts with empty shards, no journal (tests of the routing alone).</summary>
     public void Start() => StartAsync().AsTask().GetAwaiter().GetResult();
@@ -66,14 +80,8 @@ public sealed class ShardRegion : IAsyncDisposable
     {
         var journal = _options.Journal;
         if (journal != null) await Task.Factory.StartNew(() => RecoverAll(journal, cancel), cancel, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        for (int i = 0; i < _shards.Length; i++)
-        {
-            int id = i;
-            _shards[i] = _system.Spawn<ShardMessage>($"shard-{id}", () => CreateShard(id),
-                new MailboxOptions { Capacity = _options.MailboxCapacity });
-            var shard = _shards[i];
-            if (_journals[i] is { } j) j.WriteLost += () => _ = shard.TellAsync(ReloadFromJournal.Instance).AsTask();
-        }
+        if (!_options.ClusterMode)
+            for (int i = 0; i < _shards.Length; i++) SpawnLocal(i);
         _expireTimer = new Timer(_ => Tick(), null, _options.ExpireInterval, _options.ExpireInterval);
         _started = true;
         journal?.Progress.Finish();     // INFO says loading:0 only once commands are served
@@ -102,8 +110,13 @@ public sealed class ShardRegion : IAsyncDisposable
                     cancel.ThrowIfCancellationRequested();
                     var store = NewStore(id);
                     var recovered = journal.Recover(id, store, reader);
-                    _executors[id] = new CommandExecutor(store);
-                    _journals[id] = journal.Attach(id, store, recovered);
+                    if (_options.ClusterMode)
+                        _candidates[id] = new Candidate(store, recovered);   // served only if the cluster agrees (epoch)
+                    else
+                    {
+                        _executors[id] = new CommandExecutor(store);
+                        _journals[id] = journal.Attach(id, store, recovered);
+                    }
                     progress.AddSnapshotRecords(recovered.SnapshotRecords);
                     progress.ShardDone(store.Count);
                 }
@@ -123,7 +136,19 @@ public sealed class ShardRegion : IAsyncDisposable
             (progress.SnapshotRecordsLoaded + progress.EventsReplayed) / seconds, journal.Path);
     }
 
-    CacheStore NewStore(int id) => new(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1,
+    /// <summary>Starts the actor of a shard this node serves and routes the shard to it.</summary>
+    void SpawnLocal(int id)
+    {
+        var shard = _system.Spawn<ShardMessage>($"shard-{id}-{Interlocked.Increment(ref _spawned)}", () => CreateShard(id),
+            new MailboxOptions { Capacity = _options.MailboxCapacity });
+        _shards[id] = shard;
+        if (_journals[id] is { } j) j.WriteLost += () => _ = shard.TellAsync(ReloadFromJournal.Instance).AsTask();
+        if (!_options.ClusterMode) _routes[id] = new LocalShardRoute(shard);
+    }
+
+    int _spawned;
+
+    public CacheStore NewStore(int id) => new(_options.Clock, PerShardMemory, _options.Policy, randomSeed: id + 1,
         casSeries: id, casSeriesCount: _shards.Length);
 
     /// <summary>
@@ -134,7 +159,7 @@ public sealed class ShardRegion : IAsyncDisposable
     {
         var executor = _executors[id];
         if (executor == null || !executor.Store.IsConsistent(out _)) executor = Reload(id);
-        return new ShardActor(id, executor, _journals[id], () => Reload(id));
+        return new ShardActor(id, executor, _journals[id], () => Reload(id), Redispatch);
     }
 
     /// <summary>A fresh store for the shard, rebuilt from what the journal has committed.</summary>
@@ -158,7 +183,8 @@ public sealed class ShardRegion : IAsyncDisposable
 
     void Tick()
     {
-        foreach (var s in _shards) s.TryTell(ExpireTick.Instance); // dropped when busy: never block a timer
+        foreach (var s in _shards) s?.TryTell(ExpireTick.Instance); // dropped when busy: never block a timer
+        ExpireParked();
     }
 
     /// <summary>Records new memory settings; the caller also sends ConfigureMemory to every shard.</summary>
@@ -187,9 +213,13 @@ public sealed class ShardRegion : IAsyncDisposable
         for (int i = 0; i < parts; i++)
         {
             var work = batch.Works[i];
-            var target = _shards[batch.Shards[work.Indices[0]]];
-            if (!target.TryTell(work))
-                return SendSlowAsync(batch, i, parts, done);
+            int shard = batch.Shards[work.Indices[0]];
+            var route = Volatile.Read(ref _routes[shard]);
+            if (route is LocalShardRoute local)
+            {
+                if (!local.Actor.TryTell(work)) return SendSlowAsync(batch, i, parts, done);
+            }
+            else DispatchElsewhere(work, shard, route);
         }
         return done;
     }
@@ -200,7 +230,20 @@ public sealed class ShardRegion : IAsyncDisposable
         for (int i = start; i < parts; i++)
         {
             var work = batch.Works[i];
-            await _shards[batch.Shards[work.Indices[0]]].TellAsync(work);
+            int shard = batch.Shards[work.Indices[0]];
+            var route = Volatile.Read(ref _routes[shard]);
+            if (route is LocalShardRoute local)
+            {
+                try
+                {
+                    await local.Actor.TellAsync(work);
+                }
+                catch (ActorStoppedException)
+                {
+                    Dispatch(work);     // released meanwhile: route again
+                }
+            }
+            else DispatchElsewhere(work, shard, route);
         }
         await done;
     }

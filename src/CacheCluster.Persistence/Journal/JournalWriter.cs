@@ -246,6 +246,7 @@ public sealed class JournalWriter : IDisposable
             else if (b.Kind == WriteBlock.BlockKind.Snapshot && !b.Skipped)
             {
                 Interlocked.Increment(ref Stats.SnapshotsTaken);
+                b.Committed();      // a hand-off waits for the snapshot that makes its data durable
             }
             else
             {
@@ -333,9 +334,10 @@ public sealed class JournalWriter : IDisposable
                 b.Failed(error);
                 if (_broken.Add(b.Owner)) b.Owner.OnWriteLost();
             }
-            else if (b.Kind == WriteBlock.BlockKind.Snapshot && _broken.Add(b.Owner))
+            else if (b.Kind == WriteBlock.BlockKind.Snapshot)
             {
-                b.Owner.OnWriteLost();
+                b.Failed(error);
+                if (_broken.Add(b.Owner)) b.Owner.OnWriteLost();
             }
             Recycle(b);
         }

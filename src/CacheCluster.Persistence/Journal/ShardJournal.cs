@@ -22,8 +22,9 @@ public sealed class ShardJournal : IStoreChangeSink
     long _nextSeq;
     long _sinceSnapshot;
 
-    internal ShardJournal(int shard, JournalWriter writer, CacheStore store, RecoveredShard from, int snapshotEvents)
+    internal ShardJournal(int shard, JournalWriter writer, CacheStore store, RecoveredShard from, int snapshotEvents, bool clusterEpochs = false)
     {
+        ClusterEpochs = clusterEpochs;
         Shard = shard;
         PersistenceId = JournalSchema.PersistenceId(shard);
         PersistenceIdUtf8 = Encoding.UTF8.GetBytes(PersistenceId);
@@ -71,6 +72,9 @@ public sealed class ShardJournal : IStoreChangeSink
 
     internal void OnWriteLost() => WriteLost?.Invoke();
 
+    /// <summary>Cluster mode: epochs are decided by the cluster (<see cref="BeginEpoch"/>), not defaulted here.</summary>
+    internal bool ClusterEpochs;
+
     void Attach(CacheStore store, RecoveredShard from)
     {
         _store = store;
@@ -78,7 +82,7 @@ public sealed class ShardJournal : IStoreChangeSink
         _sinceSnapshot = from.EventsSinceSnapshot;
         Epoch = from.Epoch;
         store.Changes = this;
-        if (Epoch == 0)
+        if (Epoch == 0 && !ClusterEpochs)
         {
             // a shard this node never held: it starts the first ownership epoch
             Epoch = 1;
@@ -150,30 +154,63 @@ public sealed class ShardJournal : IStoreChangeSink
     /// <summary>
     /// Writes the whole store (least recent first, so a replay rebuilds the LRU order) as a
     /// snapshot covering every event so far. The encoding is the only pause the shard sees; the
-    /// writer stores it and deletes the events it covers.
+    /// writer stores it and deletes the events it covers. <paramref name="waiter"/> is told when
+    /// it is committed.
     /// </summary>
-    public void TakeSnapshot()
+    public void TakeSnapshot(ICommitWaiter? waiter = null) => EnqueueSnapshot(SnapshotEncoder.Encode(_store, Epoch), waiter);
+
+    void EnqueueSnapshot(List<RecordBuffer> chunks, ICommitWaiter? waiter)
     {
-        var chunks = new List<RecordBuffer>();
-        var chunk = new RecordBuffer(64 * 1024);
-        EventCodec.WriteSnapshotHeader(chunk, Epoch, _store.NextCas, _store.Count);
-        for (int h = _store.LeastRecent; h >= 0; h = _store.MoreRecent(h))
-        {
-            EventCodec.WriteEntry(chunk, _store, h);
-            if (chunk.Length >= SnapshotChunkBytes)
-            {
-                chunks.Add(chunk);
-                chunk = new RecordBuffer(64 * 1024);
-            }
-        }
-        chunks.Add(chunk);
         var b = _writer.RentBlock();
         b.Kind = WriteBlock.BlockKind.Snapshot;
         b.Owner = this;
         b.Chunks = chunks;
         b.SnapshotSeq = _nextSeq - 1;
         b.Timestamp = _store.NowMs;
+        if (waiter != null) b.Waiters.Add(waiter);
         _sinceSnapshot = 0;
         _writer.Enqueue(b);
     }
+
+    /// <summary>
+    /// Cluster: this node starts owning the shard at <paramref name="epoch"/> with the contents of
+    /// the (already attached) store. Records the epoch; when the store's contents did not come from
+    /// this journal (hand-off, or a fresh start over stale local rows) a snapshot replaces
+    /// everything before. <paramref name="waiter"/> is told once that is committed.
+    /// </summary>
+    public void BeginEpoch(long epoch, bool replacedContents, ICommitWaiter? waiter)
+    {
+        if (epoch != Epoch || _nextSeq == 1)
+        {
+            Epoch = epoch;
+            EventCodec.WriteEpoch(_pending, epoch);
+        }
+        if (!replacedContents)
+        {
+            Submit(waiter);
+            return;
+        }
+        Submit();
+        TakeSnapshot(waiter);
+    }
+
+    /// <summary>
+    /// Cluster: the shard now lives on another node. Stops recording and replaces this node's
+    /// journal of it with an empty snapshot of epoch 0 (a tombstone: never claimed again).
+    /// </summary>
+    public void Release(ICommitWaiter? waiter = null)
+    {
+        Submit();
+        _store.Changes = null;
+        if (_nextSeq == 1)
+        {
+            waiter?.Committed();     // nothing was ever written for it here
+            return;
+        }
+        Epoch = 0;
+        var empty = new RecordBuffer(64);
+        EventCodec.WriteSnapshotHeader(empty, 0, _store.NextCas, 0);
+        EnqueueSnapshot([empty], waiter);
+    }
 }
+

@@ -24,6 +24,8 @@ public static class RespErrors
     public const string Internal = "ERR internal error: the shard failed and was restarted";
     public const string Loading = "LOADING CacheCluster is loading the dataset in memory";
     public const string PersistenceFailed = "ERR journal write failed: the write was not stored (see the server log)";
+    public const string TryAgain = "TRYAGAIN the shard is moving or its owner is unreachable, try again";
+    public const string ClusterDown = "CLUSTERDOWN this node is not serving: not joined, or cut off from the cluster majority";
 
     public static string WrongArity(string fullName) => $"ERR wrong number of arguments for '{fullName}' command";
     public static string InvalidExpire(string name) => $"ERR invalid expire time in '{name}' command";
@@ -60,6 +62,8 @@ public static class RespErrors
         ErrorCode.LfuNotSelected => LfuNotSelected,
         ErrorCode.Loading => Loading,
         ErrorCode.PersistenceFailed => PersistenceFailed,
+        ErrorCode.TryAgain => TryAgain,
+        ErrorCode.ClusterDown => ClusterDown,
         _ => Internal,
     };
 

@@ -1,6 +1,7 @@
 using System.Net;
 using CacheCluster.Actors;
 using CacheCluster.Actors.Shards;
+using CacheCluster.Cluster.Node;
 using CacheCluster.Core;
 using CacheCluster.Persistence;
 using CacheCluster.Protocols.Memcached;
@@ -35,7 +36,8 @@ public static class NodeHost
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         ConfigureLogging(builder.Logging);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        // a cluster member hands its shards off before it stops (SIGTERM = graceful leave)
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ClusterEnabled ? 120 : 30));
 
         var address = ResolveBind(options.Bind);
         builder.WebHost.ConfigureKestrel(k =>
@@ -59,6 +61,7 @@ public static class NodeHost
                 Policy = options.MaxMemoryPolicy,
                 Journal = journal,
                 Log = loggers.CreateLogger("CacheCluster.Shards"),
+                ClusterMode = options.ClusterEnabled,
             });
             return new NodeState(options, system, region, SystemClock.Instance, journal);
         });
@@ -76,6 +79,8 @@ public static class NodeHost
                 options.Bind, options.RespPort, options.Bind, options.MemcachedPort, options.Bind, options.AdminPort));
         app.Lifetime.ApplicationStopping.Register(() =>
         {
+            // leave first, still serving: clients see no error while the shards move
+            if (node.Cluster is { } cluster) cluster.LeaveAsync(TimeSpan.FromSeconds(90)).GetAwaiter().GetResult();
             log.LogInformation("shutting down: closing {Clients} client connections", node.Clients.Count);
             node.BeginStopping();
         });
@@ -85,6 +90,25 @@ public static class NodeHost
         try
         {
             await node.Region.StartAsync(app.Lifetime.ApplicationStopping);
+            if (options.ClusterEnabled)
+            {
+                var cluster = new ClusterNode(new ClusterOptions
+                {
+                    NodeId = options.NodeId,
+                    BindAddress = ResolveBind(options.Bind).ToString(),
+                    Port = options.ClusterPort,
+                    Advertise = options.AdvertisedAddress,
+                    Seeds = options.Seeds,
+                    Discovery = options.Discovery == "dns" ? Discovery.Dns : Discovery.Static,
+                    DnsName = options.DnsName,
+                    Secret = options.ClusterSecret,
+                    ShardCount = options.Shards,
+                }, node.Region, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CacheCluster.Cluster"));
+                if (options.ClusterSecret.Length == 0)
+                    log.LogWarning("cluster: no --cluster-secret set: any process that can reach the cluster port may join");
+                node.Cluster = cluster;
+                cluster.Start();
+            }
             log.LogInformation("Ready to accept connections");
         }
         catch (PersistenceException ex)
@@ -99,6 +123,7 @@ public static class NodeHost
             // stopped while recovering
         }
         await app.WaitForShutdownAsync();
+        node.Cluster?.Dispose();
         await node.Region.DisposeAsync();
         await node.System.DisposeAsync();
         log.LogInformation("node {Node} stopped", options.NodeId);

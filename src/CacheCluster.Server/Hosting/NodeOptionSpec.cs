@@ -29,7 +29,41 @@ public sealed record NodeOptionSpec(string Name, string Help, string DefaultText
         new("maxmemory-policy", "allkeys-lru, volatile-lru or noeviction", "allkeys-lru", (v, o) => Policy(v, o)),
         new("durability", "when a write is stored: always (acknowledged after its commit), everysec, off", "everysec", (v, o) => DurabilityMode(v, o)),
         new("snapshot-events", "a shard snapshots once its journal holds more than max(this, its live keys) events", "1000", (v, o) => SnapshotEvents(v, o)),
+        new("cluster-port", "TCP port for node links (0 = single node, no cluster)", "0", (v, o) => Port(v, p => o.ClusterPort = p)),
+        new("seeds", "cluster addresses (host:port,...) to join through; empty = form a cluster alone", "", (v, o) => Seeds(v, o)),
+        new("discovery", "how seeds are found: static (--seeds) or dns (--dns-name)", "static", (v, o) => DiscoveryMode(v, o)),
+        new("dns-name", "dns discovery: name whose A records are the seeds (e.g. a headless service)", "", (v, o) => { o.DnsName = v.Trim(); return null; }),
+        new("advertise", "host[:port] peers use to reach this node (e.g. $(POD_NAME).cachecluster-headless)", "bind:cluster-port", (v, o) => Advertise(v, o)),
+        new("cluster-secret", "shared secret node links prove they know (HMAC challenge)", "", (v, o) => { o.ClusterSecret = v; return null; }),
     ];
+
+    static string? Seeds(string v, NodeOptions o)
+    {
+        var list = v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var s in list)
+        {
+            int colon = s.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(s.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int p) || p < 1 || p > 65535)
+                return $"'{s}' is not host:port";
+        }
+        o.Seeds = list.ToList();
+        return null;
+    }
+
+    static string? DiscoveryMode(string v, NodeOptions o)
+    {
+        var t = v.Trim().ToLowerInvariant();
+        if (t is not ("static" or "dns")) return $"'{v}' is not one of static, dns";
+        o.Discovery = t;
+        return null;
+    }
+
+    static string? Advertise(string v, NodeOptions o)
+    {
+        if (string.IsNullOrWhiteSpace(v)) return "must not be empty";
+        o.Advertise = v.Trim();
+        return null;
+    }
 
     static string? DurabilityMode(string v, NodeOptions o)
     {

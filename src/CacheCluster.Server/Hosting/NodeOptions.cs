@@ -18,4 +18,28 @@ public sealed class NodeOptions
     public EvictionPolicy MaxMemoryPolicy { get; set; } = EvictionPolicy.AllKeysLru;
     public Durability Durability { get; set; } = Durability.EverySec;
     public int SnapshotEvents { get; set; } = 1000;
+
+    // ---- cluster (README of CacheCluster.Cluster)
+    /// <summary>Port of the node links; 0 = no cluster (a single node, as before).</summary>
+    public int ClusterPort { get; set; }
+    public List<string> Seeds { get; set; } = new();
+    public string Discovery { get; set; } = "static";
+    public string? DnsName { get; set; }
+    /// <summary>host[:port] peers use to reach this node (default bind:cluster-port).</summary>
+    public string? Advertise { get; set; }
+    public string ClusterSecret { get; set; } = "";
+
+    public bool ClusterEnabled => ClusterPort != 0;
+
+    /// <summary>The advertised address with the cluster port filled in.</summary>
+    public string AdvertisedAddress
+    {
+        get
+        {
+            var a = string.IsNullOrEmpty(Advertise) ? Bind : Advertise;
+            int colon = a.LastIndexOf(':');
+            bool hasPort = colon > 0 && a.IndexOf(':') == colon && int.TryParse(a.AsSpan(colon + 1), out _);
+            return hasPort ? a : $"{a}:{ClusterPort}";
+        }
+    }
 }

@@ -26,6 +26,10 @@ public static class NodeOptionsLoader
             if (spec.Apply(value, options) is { } error)
                 throw new OptionsException($"invalid {source}: {error}");
         }
+        if (!options.ClusterEnabled && (options.Seeds.Count > 0 || options.Discovery == "dns"))
+            throw new OptionsException("--seeds and --discovery dns need --cluster-port (the port of the node links)");
+        if (options.Discovery == "dns" && string.IsNullOrEmpty(options.DnsName))
+            throw new OptionsException("--discovery dns needs --dns-name (e.g. the StatefulSet's headless service)");
         return options;
     }
 
@@ -49,7 +53,12 @@ public static class NodeOptionsLoader
             {
                 if (Array.FindIndex(NodeOptionSpec.All, s => s.Name.Equals(p.Name, StringComparison.OrdinalIgnoreCase)) < 0)
                     throw new OptionsException($"config file {path}: unknown setting '{p.Name}'");
-                result[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                result[p.Name] = p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString()!,
+                    JsonValueKind.Array => string.Join(",", p.Value.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText())),
+                    _ => p.Value.GetRawText(),
+                };
             }
         }
         return result;

@@ -29,7 +29,15 @@ public sealed class NodeState(NodeOptions options, ActorSystem system, ShardRegi
     readonly long[] _retiredCalls = new long[CommandCounters.Slots];
     readonly long[] _retiredFailed = new long[CommandCounters.Slots];
 
-    public bool Ready => Region.Started;
+    /// <summary>This node's cluster membership; null on a single node (no --cluster-port).</summary>
+    public CacheCluster.Cluster.Node.ClusterNode? Cluster { get; set; }
+
+    public bool Ready => Region.Started && (!Options.ClusterEnabled || Cluster is { View.Ready: true });
+
+    /// <summary>Why /readyz says 503.</summary>
+    public string NotReadyReason => !Region.Started
+        ? $"loading: {Journal.Progress.ShardsDone}/{Region.ShardCount} shards recovered"
+        : Cluster == null ? (Options.ClusterEnabled ? "joining the cluster" : "starting") : Cluster.View.NotReadyReason;
 
     readonly CancellationTokenSource _stopping = new();
     /// <summary>Cancelled when the node begins to shut down: connections close.</summary>

@@ -70,6 +70,8 @@ public static class McStats
                 Add("evictions", s.Evicted);
                 Add("reclaimed", s.Expired);
                 Add("shards", node.Region.ShardCount);
+                Add("cluster_shards_owned", node.Cluster?.View.ShardsOwned ?? node.Region.ShardCount);
+                Add("cluster_members", node.Cluster?.View.KnownMembers ?? 1);
                 break;
             case "settings":
                 Add("maxbytes", node.Region.MaxMemoryBytes);

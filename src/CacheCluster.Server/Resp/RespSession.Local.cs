@@ -160,9 +160,14 @@ public sealed partial class RespSession
             if (a.Count != 3) w.WriteError(RespErrors.WrongArity("cluster|keyslot"));
             else w.WriteInteger(KeySlot.Of(a[2]));
         }
+        else if (a.Is(1, "INFO"u8))
+        {
+            if (a.Count != 2) w.WriteError(RespErrors.WrongArity("cluster|info"));
+            else w.WriteBulkString(ClusterInfo.ClusterInfoText(_node));
+        }
         else if (a.Is(1, "HELP"u8))
         {
-            WriteHelp(ref w, "CLUSTER", ["KEYSLOT <key>", "    Return the hash slot for <key>."]);
+            WriteHelp(ref w, "CLUSTER", ["INFO", "    Return information about the cluster.", "KEYSLOT <key>", "    Return the hash slot for <key>."]);
         }
         else w.WriteError(RespErrors.UnknownSubcommand(a[1], "cluster"));
     }

@@ -80,7 +80,7 @@ public static class ServerInfo
         Section("cpu", s => s
             .Append("used_cpu_sys:").Append(proc.PrivilegedProcessorTime.TotalSeconds.ToString("F6", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n")
             .Append("used_cpu_user:").Append(proc.UserProcessorTime.TotalSeconds.ToString("F6", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n"));
-        Section("cluster", s => s.Append("cluster_enabled:0\r\n"));
+        Section("cluster", s => ClusterInfo.AppendInfoSection(s, node));
         Section("keyspace", s =>
         {
             if (stats.Keys > 0)

@@ -245,6 +245,8 @@ public sealed partial class McBinaryCodec
         ErrorCode.StringTooLong => (McBinaryStatus.TooLarge, McBinaryStatusText.TooLarge),
         ErrorCode.Loading => (McBinaryStatus.TemporaryFailure, McBinaryStatusText.Loading),
         ErrorCode.PersistenceFailed => (McBinaryStatus.InternalError, McBinaryStatusText.PersistenceFailed),
+        ErrorCode.TryAgain => (McBinaryStatus.TemporaryFailure, McBinaryStatusText.TryAgain),
+        ErrorCode.ClusterDown => (McBinaryStatus.TemporaryFailure, McBinaryStatusText.ClusterDown),
         _ => (McBinaryStatus.InternalError, McBinaryStatusText.InternalError),
     };
 }

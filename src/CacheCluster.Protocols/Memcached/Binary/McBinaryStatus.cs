@@ -41,6 +41,8 @@ public static class McBinaryStatusText
     public const string InternalError = "Internal error";
     public const string Loading = "Temporary failure: loading the dataset";
     public const string PersistenceFailed = "Internal error: journal write failed";
+    public const string TryAgain = "Temporary failure: the shard is moving or its owner is unreachable";
+    public const string ClusterDown = "Temporary failure: this node is cut off from the cluster";
 
     /// <summary>memcached's generic text for a status (empty for success).</summary>
     public static string Of(McBinaryStatus status) => status switch

@@ -24,6 +24,8 @@ public static class McTextErrors
     public const string Internal = "SERVER_ERROR internal error";
     public const string Loading = "SERVER_ERROR loading the dataset, try again";
     public const string PersistenceFailed = "SERVER_ERROR journal write failed";
+    public const string TryAgain = "SERVER_ERROR temporary failure: the shard is moving or its owner is unreachable";
+    public const string ClusterDown = "SERVER_ERROR temporary failure: this node is cut off from the cluster";
 
     // ---- meta
     public const string DuplicateFlag = "CLIENT_ERROR duplicate flag";

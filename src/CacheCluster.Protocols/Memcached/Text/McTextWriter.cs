@@ -102,6 +102,8 @@ public sealed partial class McTextCodec
             ErrorCode.NonNumeric => McTextErrors.NonNumeric,
             ErrorCode.Loading => McTextErrors.Loading,
             ErrorCode.PersistenceFailed => McTextErrors.PersistenceFailed,
+            ErrorCode.TryAgain => McTextErrors.TryAgain,
+            ErrorCode.ClusterDown => McTextErrors.ClusterDown,
             _ => McTextErrors.Internal,
         };
     }

@@ -1,0 +1,1 @@
+namespace CacheCluster.Cluster; internal static class AssemblyMarker { }
