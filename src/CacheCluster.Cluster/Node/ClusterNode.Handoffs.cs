@@ -49,7 +49,6 @@ public sealed partial class ClusterNode
     {
         if (!_outgoing.TryGetValue(h.Shard, out var cur) || cur != h) return;
         h.Current = OutgoingHandoff.Stage.Sealing;
-        _log.LogInformation("DBG snapshot sent shard {Shard}", h.Shard);
         _region.SealHandoff(h.Shard);     // park new commands; the actor hands over the tail
     }
 
@@ -140,7 +139,7 @@ public sealed partial class ClusterNode
                 long epoch = r.ReadInt64();
                 if (shard < 0 || shard >= _options.ShardCount) throw new WireFormatException($"shard {shard} out of range");
                 _incoming[key] = new IncomingHandoff(id, shard, epoch, peer, _region.NewStore(shard));
-                _log.LogInformation("DBG receiving shard {Shard} from {Peer}", shard, peer.NodeId);
+                _log.LogDebug("cluster: receiving shard {Shard} from {Peer}", shard, peer.NodeId);
                 break;
             }
             case FrameType.HandoffChunk:
@@ -149,7 +148,6 @@ public sealed partial class ClusterNode
             case FrameType.HandoffEnd:
             {
                 long newEpoch = r.ReadInt64();
-                _log.LogInformation("DBG end {Id} found={F}", id, _incoming.ContainsKey(key));
                 if (!_incoming.TryRemove(key, out var done)) break;
                 done.Apply(r.ReadRaw(r.Remaining).Span);
                 done.Finish();
@@ -162,7 +160,6 @@ public sealed partial class ClusterNode
     void TakeOver(IncomingHandoff h, long newEpoch)
     {
         int s = h.Shard;
-        _log.LogInformation("DBG take over {Shard}", s);
         var owner = _state.Owner(s);
         string? refuse = null;
         if (_mode is not (Mode.Member or Mode.Leaving)) refuse = "not a member";

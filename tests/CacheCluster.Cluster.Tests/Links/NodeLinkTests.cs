@@ -419,4 +419,28 @@ public class NodeLinkTests
         Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 0, NodeLink.DrainTimeout.TotalSeconds + 3);
         Assert.Equal("peer stuck", handler.Closed[0].Reason);
     }
+
+    [Fact]
+    public async Task A_peer_process_that_dies_is_reported_once()
+    {
+        var handler = new RecordingHandler();
+        var accepted = new TaskCompletionSource<NodeLink>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new LinkListener(IPAddress.Loopback, 0, LinkPair.ServerId, LinkPair.Secret, handler,
+            l => { accepted.TrySetResult(l); return true; }, new RecordingLogger());
+        listener.Start();
+        var (raw, _) = await RawPeer.DialAsync(listener.Port, LinkPair.Secret, LinkPair.ClientId);
+        using var link = await accepted.Task.WaitAsync(Wait);
+        await raw.SendAsync(RawPeer.Frame(FrameType.Heartbeat, "alive"u8));
+        Assert.True(handler.WaitForFrames(1, Wait));
+
+        raw.Close(0);                                    // what the kernel does when the process dies
+        Assert.True(handler.WaitForClosed(1, Wait));
+        Assert.False(link.IsOpen);
+        link.Send(FrameType.Heartbeat, "x"u8);           // no-op
+        link.Close("again");
+        await Task.Delay(300);
+        var closed = Assert.Single(handler.Closed);
+        Assert.Same(link, closed.Link);
+        Assert.True(closed.Reason is "connection closed by peer" || closed.Reason.StartsWith("receive failed", StringComparison.Ordinal), closed.Reason);
+    }
 }
