@@ -370,9 +370,10 @@ public sealed class ClusterState
     private static bool Wins(ShardOwner a, ShardOwner b)
     {
         if (a.Epoch != b.Epoch) return a.Epoch > b.Epoch;
-        int c = string.CompareOrdinal(a.NodeId, b.NodeId);
-        if (c != 0) return c < 0;
-        return !a.Fresh && b.Fresh;
+        // Equal epochs only meet after a cold start of the whole cluster (a fresh assignment by a
+        // new leader against a restarted node's claim): the claim holds data, so it wins.
+        if (a.Fresh != b.Fresh) return !a.Fresh;
+        return string.CompareOrdinal(a.NodeId, b.NodeId) < 0;
     }
 
     private static bool Wins(ReachValue a, ReachValue b)

@@ -160,7 +160,7 @@ public class ClusterStateTests
     public void Shard_owner_equal_epoch_lower_node_id_wins_in_any_order()
     {
         var b = new ShardOwner(7, "b", false);
-        var a = new ShardOwner(7, "a", true);
+        var a = new ShardOwner(7, "a", false);
         var s1 = new ClusterState(1);
         s1.SetOwner(0, b);
         Assert.True(s1.SetOwner(0, a));
@@ -169,6 +169,17 @@ public class ClusterStateTests
         Assert.False(s2.SetOwner(0, b));
         Assert.Equal(a, s1.Owner(0));
         Assert.Equal(a, s2.Owner(0));
+
+        // Equal epoch: a claim with data (not Fresh) beats a fresh assignment, whatever the node ids.
+        var freshA = new ShardOwner(7, "a", true);
+        var s5 = new ClusterState(1);
+        s5.SetOwner(0, freshA);
+        Assert.True(s5.SetOwner(0, b));
+        var s6 = new ClusterState(1);
+        s6.SetOwner(0, b);
+        Assert.False(s6.SetOwner(0, freshA));
+        Assert.Equal(b, s5.Owner(0));
+        Assert.Equal(b, s6.Owner(0));
 
         // Same epoch and owner: Fresh = false wins, whatever the order.
         var fresh = new ShardOwner(7, "a", true);
