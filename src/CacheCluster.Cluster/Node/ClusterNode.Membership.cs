@@ -184,7 +184,11 @@ public sealed partial class ClusterNode
         if (_state.Merge(other)) _dirty = true;
         var me = _state.Get(_self.NodeId);
         if (me == null || me.Incarnation != _self.Incarnation) return;
-        if (me.Status >= MemberStatus.Down && _mode != Mode.Exited) Rejoin("the cluster marked this node down");
+        if (me.Status < MemberStatus.Down) return;
+        // Leaving and already Exiting (every shard handed off): the leader's Exiting -> Removed may
+        // arrive before this node saw everyone acknowledge Exiting; that is the leave's end, not a reason to rejoin.
+        if (_mode == Mode.Leaving && _exitingSince != 0) FinishLeave();
+        else Rejoin("the cluster marked this node down");
     }
 
     void SendGossip(Peer peer) => peer.Link.Send(FrameType.Gossip, _state.Encode());

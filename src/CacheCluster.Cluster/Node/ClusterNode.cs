@@ -146,11 +146,7 @@ public sealed partial class ClusterNode : IDisposable
                 _dirty = true;
                 _log.LogInformation("cluster: leaving: handing off {Shards} shards", _region.LocalShardCount);
             }
-            else
-            {
-                _mode = Mode.Exited;
-                done.TrySetResult();
-            }
+            else FinishLeave();
         });
         if (await Task.WhenAny(done.Task, Task.Delay(timeout)) != done.Task)
             _log.LogWarning("cluster: leave did not finish within {Timeout}; {Shards} shards still here", timeout, _region.LocalShardCount);
@@ -180,11 +176,15 @@ public sealed partial class ClusterNode : IDisposable
         // give the others a moment to see Exiting (gossip) before the links close
         bool seen = _state.AliveMembers().Where(m => m.NodeId != _self.NodeId && m.Status <= MemberStatus.Leaving)
             .All(m => _seen.TryGetValue(m.NodeId, out var d) && d == _state.Digest);
-        if (seen || now - _exitingSince > 3000)
-        {
-            _mode = Mode.Exited;
-            _leaveDone?.TrySetResult();
-        }
+        if (seen || now - _exitingSince > 3000) FinishLeave();
+    }
+
+    /// <summary>The leave is over: no more ticks run, so the view is published here one last time.</summary>
+    void FinishLeave()
+    {
+        _mode = Mode.Exited;
+        _view = BuildView();
+        _leaveDone?.TrySetResult();
     }
 
     public void Dispose()

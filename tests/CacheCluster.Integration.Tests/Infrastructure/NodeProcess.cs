@@ -21,6 +21,19 @@ public sealed class NodeOptions
     public List<string> ExtraArgs { get; } = new();
     public Dictionary<string, string?> Env { get; } = new();
     public TimeSpan ReadyTimeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Loopback address the node listens on (passed as --bind) and the harness connects to: 127.0.0.1 by default;
+    /// cluster tests give every node its own 127.0.0.N so a proxy can tell them apart.
+    /// </summary>
+    public string Host { get; set; } = "127.0.0.1";
+    /// <summary>Working directory of the server process (the temp directory when null); relative paths in a config file resolve against it.</summary>
+    public string? WorkingDir { get; set; }
+    /// <summary>
+    /// When false, only "serve" plus <see cref="ExtraArgs"/> is passed (no --bind/ports/--data-dir/--shards/...): the test
+    /// provides everything (e.g. through --config) and sets <see cref="RespPort"/>, <see cref="AdminPort"/>,
+    /// <see cref="MemcachedPort"/> and <see cref="DataDir"/> to tell the harness where the node is.
+    /// </summary>
+    public bool PassStandardArgs { get; set; } = true;
 }
 
 /// <summary>A real CacheCluster.Server process ("dotnet CacheCluster.Server.dll serve ...") on loopback ports.</summary>
@@ -34,6 +47,8 @@ public sealed class NodeProcess : IAsyncDisposable
     public int RespPort { get; }
     public int AdminPort { get; }
     public int MemcachedPort { get; private init; }
+    /// <summary>The address the node listens on and clients connect to (127.0.0.1 unless <see cref="NodeOptions.Host"/> says otherwise).</summary>
+    public string Host { get; private init; } = "127.0.0.1";
     public string DataDir { get; }
     public IReadOnlyList<string> Args { get; }
 
@@ -72,18 +87,22 @@ public sealed class NodeProcess : IAsyncDisposable
             dataDir = owned.Path;
         }
 
-        var args = new List<string> { "serve", "--bind", "127.0.0.1" };
-        if (options.PassRespPort) args.AddRange(new[] { "--resp-port", resp.ToString() });
-        args.AddRange(new[] { "--admin-port", admin.ToString(), "--memcached-port", mc.ToString(), "--data-dir", dataDir });
-        if (options.Shards is { } s) args.AddRange(new[] { "--shards", s.ToString() });
-        if (options.MaxMemory != null) args.AddRange(new[] { "--maxmemory", options.MaxMemory });
-        if (options.MaxMemoryPolicy != null) args.AddRange(new[] { "--maxmemory-policy", options.MaxMemoryPolicy });
-        if (options.NodeId != null) args.AddRange(new[] { "--node-id", options.NodeId });
+        var args = new List<string> { "serve" };
+        if (options.PassStandardArgs)
+        {
+            args.AddRange(new[] { "--bind", options.Host });
+            if (options.PassRespPort) args.AddRange(new[] { "--resp-port", resp.ToString() });
+            args.AddRange(new[] { "--admin-port", admin.ToString(), "--memcached-port", mc.ToString(), "--data-dir", dataDir });
+            if (options.Shards is { } s) args.AddRange(new[] { "--shards", s.ToString() });
+            if (options.MaxMemory != null) args.AddRange(new[] { "--maxmemory", options.MaxMemory });
+            if (options.MaxMemoryPolicy != null) args.AddRange(new[] { "--maxmemory-policy", options.MaxMemoryPolicy });
+            if (options.NodeId != null) args.AddRange(new[] { "--node-id", options.NodeId });
+        }
         args.AddRange(options.ExtraArgs);
 
         var full = BuildArgs(args);
-        var proc = ManagedProcess.Start("dotnet", full, options.Env);
-        var node = new NodeProcess(proc, resp, admin, dataDir, owned, full) { MemcachedPort = mc };
+        var proc = ManagedProcess.Start("dotnet", full, options.Env, options.WorkingDir);
+        var node = new NodeProcess(proc, resp, admin, dataDir, owned, full) { MemcachedPort = mc, Host = options.Host };
         if (waitReady)
         {
             try
@@ -122,7 +141,7 @@ public sealed class NodeProcess : IAsyncDisposable
 
     public async Task<(HttpStatusCode Status, string Body)> HttpGetAsync(string path)
     {
-        using var resp = await Http.GetAsync($"http://127.0.0.1:{AdminPort}{path}");
+        using var resp = await Http.GetAsync($"http://{Host}:{AdminPort}{path}");
         return (resp.StatusCode, await resp.Content.ReadAsStringAsync());
     }
 
@@ -152,14 +171,15 @@ public sealed class NodeProcess : IAsyncDisposable
         throw new TimeoutException($"node not ready within {timeout.TotalSeconds}s (last /readyz: {last}).\n{Describe()}");
     }
 
-    public Task<RespClient> ConnectAsync() => RespClient.ConnectAsync(RespPort);
+    public Task<RespClient> ConnectAsync() =>
+        Host == "127.0.0.1" ? RespClient.ConnectAsync(RespPort) : LoopbackConnect.RespAsync(Host, RespPort);
 
     /// <summary>SIGTERM; returns the exit code or null if it did not exit in time.</summary>
     public Task<int?> StopAsync(TimeSpan? timeout = null) => _proc.TerminateAsync(timeout ?? TimeSpan.FromSeconds(20));
 
     public Task KillAsync() => _proc.KillAsync();
 
-    public string Describe() => $"node resp={RespPort} admin={AdminPort} data={DataDir}\n$ {_proc.Description}\n--- node output ---\n{Tail(_proc.Output)}";
+    public string Describe() => $"node {(Host == "127.0.0.1" ? "" : Host + " ")}resp={RespPort} admin={AdminPort} data={DataDir}\n$ {_proc.Description}\n--- node output ---\n{Tail(_proc.Output)}";
 
     private static string Tail(string s) => s.Length > 8000 ? "…" + s[^8000..] : s;
 

@@ -28,13 +28,16 @@ public sealed class RespClient : IAsyncDisposable, IDisposable
         Port = port;
     }
 
-    public static async Task<RespClient> ConnectAsync(int port, TimeSpan? timeout = null)
+    public static Task<RespClient> ConnectAsync(int port, TimeSpan? timeout = null) => ConnectAsync(IPAddress.Loopback, port, timeout);
+
+    /// <summary>Connects to another loopback address (a cluster node on 127.0.0.N).</summary>
+    public static async Task<RespClient> ConnectAsync(IPAddress address, int port, TimeSpan? timeout = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
         try
         {
-            await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), cts.Token);
+            await socket.ConnectAsync(new IPEndPoint(address, port), cts.Token);
         }
         catch
         {
