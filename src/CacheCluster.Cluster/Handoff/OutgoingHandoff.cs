@@ -21,6 +21,8 @@ public sealed class OutgoingHandoff(long id, int shard, long epoch, Peer target,
     public volatile Stage Current;
     public long Entries { get; private set; }
     public long Bytes;
+    /// <summary>When the link broke after the end was sent (0 = it did not).</summary>
+    public long LinkLostAt;
 
     public void Begin()
     {

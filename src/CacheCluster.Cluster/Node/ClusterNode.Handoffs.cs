@@ -121,6 +121,11 @@ public sealed partial class ClusterNode
             }
             else if (_state.Get(h.Target.NodeId) is not { IsAlive: true } || _state.Get(h.Target.NodeId)?.Incarnation != h.Target.Incarnation)
                 AbortOutgoing(h, "the new owner is gone before taking over");
+            else if (h.LinkLostAt == 0) h.LinkLostAt = now;
+            else if (now - h.LinkLostAt > 5000 && _peers.TryGetValue(h.Target.NodeId, out var again) && again.IsOpen
+                     && _seen.TryGetValue(h.Target.NodeId, out var digest) && digest == _state.Digest)
+                // linked again and the new owner's state equals ours, which still says epoch e: it never took over
+                AbortOutgoing(h, "the new owner did not take over before the link broke");
         }
     }
 
@@ -164,10 +169,10 @@ public sealed partial class ClusterNode
         string? refuse = null;
         if (_mode is not (Mode.Member or Mode.Leaving)) refuse = "not a member";
         else if (owner is { } o && o.Epoch >= newEpoch) refuse = $"shard {s} is already at epoch {o.Epoch}";
-        else if (_region.IsLocal(s) && _region.LocalEpoch(s) < newEpoch)
+        else if (_region.IsLocal(s) && _region.LocalEpoch(s) is var stale && stale < newEpoch)
         {
             _region.Release(s, ParkedShardRoute.Instance);   // a stale copy from an older epoch: the incoming state replaces it
-            refuse = $"shard {s} had a stale local copy (epoch {_region.LocalEpoch(s)}); dropped it, retry";
+            refuse = $"shard {s} had a stale local copy (epoch {stale}); dropped it, retry";
         }
         else if (_region.IsLocal(s) || !_region.CanActivate(s)) refuse = $"shard {s} is still served here";
         if (refuse != null)

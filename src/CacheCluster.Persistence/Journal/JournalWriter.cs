@@ -294,6 +294,9 @@ public sealed class JournalWriter : IDisposable
     void WriteSnapshot(WriteBlock b)
     {
         var pid = b.Owner.PersistenceIdUtf8;
+        // Older snapshots go first, including one at the same sequence number (a tombstone or a
+        // hand-off snapshot right after another): no chunk of it may survive under the new one.
+        _deleteSnapshots!.BindText(1, pid).Bind(2, b.SnapshotSeq + 1).Execute();
         for (int i = 0; i < b.Chunks!.Count; i++)
         {
             if (!b.ChunksSealed) b.Chunks[i].SealWithChecksum();
@@ -302,7 +305,6 @@ public sealed class JournalWriter : IDisposable
         b.ChunksSealed = true;   // a retried transaction writes the same bytes
         // what the snapshot covers is no longer needed
         _deleteEvents!.BindText(1, pid).Bind(2, b.SnapshotSeq).Execute();
-        _deleteSnapshots!.BindText(1, pid).Bind(2, b.SnapshotSeq).Execute();
     }
 
     void OnWriteFailed(string error)
