@@ -69,7 +69,7 @@ def settled(nodes):
     except Exception:
         return False
     for v in views:
-        if v["state"] != "ok" or v["handoffs"]["in_progress"] != 0: return False
+        if v["state"] != "ok" or v["handoffs"]["in_progress"] != 0 or v["handoffs"].get("pending", 0) != 0: return False
         ups = [m for m in v["members"] if m["status"] == "up"]
         if len(ups) != len(nodes) or any(len(m["shards"]) == 0 for m in ups): return False
     owners = [tuple(tuple(m["shards"]) for m in v["members"] if m["status"] == "up") for v in views]

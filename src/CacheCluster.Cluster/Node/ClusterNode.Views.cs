@@ -11,6 +11,8 @@ public sealed partial class ClusterNode
         var owned = new Dictionary<string, List<int>>();
         long maxEpoch = 0;
         bool orphan = false;
+        var desired = ClusterDecisions.DesiredOwners(_state);
+        int moves = 0;
         for (int s = 0; s < _state.ShardCount; s++)
         {
             if (_state.Owner(s) is not { } o)
@@ -19,6 +21,7 @@ public sealed partial class ClusterNode
                 continue;
             }
             maxEpoch = Math.Max(maxEpoch, o.Epoch);
+            if (desired[s] != null && desired[s] != o.NodeId) moves++;
             if (_state.Get(o.NodeId) is not { IsAlive: true }) orphan = true;
             if (!owned.TryGetValue(o.NodeId, out var list)) owned[o.NodeId] = list = new List<int>();
             list.Add(s);
@@ -44,6 +47,6 @@ public sealed partial class ClusterNode
             reason = "taking over its shards";
         return new ClusterView(_self.NodeId, _mode is Mode.Member or Mode.Leaving ? ClusterDecisions.Leader(_state) : null, state,
             _state.ShardCount, members, _region.LocalShardCount, _outgoing.Count + _incoming.Count, HandoffsDone, maxEpoch,
-            reason.Length == 0, reason);
+            reason.Length == 0, reason, moves);
     }
 }

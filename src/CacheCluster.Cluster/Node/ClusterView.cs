@@ -14,7 +14,8 @@ public sealed record ClusterView(
     long HandoffsDone,
     long MaxEpoch,
     bool Ready,
-    string NotReadyReason)
+    string NotReadyReason,
+    int MovesPending)                 // shards whose owner is not yet their desired owner (hand-offs to come)
 {
     public int KnownMembers => Members.Count(m => m.Status is not (MemberStatus.Removed));
     public int UpMembers => Members.Count(m => m.Status == MemberStatus.Up);

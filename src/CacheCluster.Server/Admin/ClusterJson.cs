@@ -35,6 +35,7 @@ public static class ClusterJson
                 j.WriteStartObject("handoffs");
                 j.WriteNumber("in_progress", 0);
                 j.WriteNumber("done", 0);
+                j.WriteNumber("pending", 0);
                 j.WriteEndObject();
             }
             else
@@ -62,6 +63,7 @@ public static class ClusterJson
                 j.WriteStartObject("handoffs");
                 j.WriteNumber("in_progress", view.HandoffsInProgress);
                 j.WriteNumber("done", view.HandoffsDone);
+                j.WriteNumber("pending", view.MovesPending);
                 j.WriteEndObject();
             }
             j.WriteEndObject();

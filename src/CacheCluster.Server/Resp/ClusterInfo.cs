@@ -25,6 +25,7 @@ public static class ClusterInfo
             .Append("cluster_shards_owned:").Append(v.ShardsOwned).Append("\r\n")
             .Append("cluster_handoffs_in_progress:").Append(v.HandoffsInProgress).Append("\r\n")
             .Append("cluster_handoffs_done:").Append(v.HandoffsDone).Append("\r\n")
+            .Append("cluster_handoffs_pending:").Append(v.MovesPending).Append("\r\n")
             .Append("cluster_current_epoch:").Append(v.MaxEpoch).Append("\r\n")
             .Append("cluster_parked_requests:").Append(node.Region.ParkedCount).Append("\r\n");
     }

@@ -458,7 +458,7 @@ public sealed record ClusterView(string Self, string? Leader, string State, int 
                 r.GetProperty("state").GetString()!,
                 r.GetProperty("shards").GetInt32(),
                 members,
-                new HandoffView(h.GetProperty("in_progress").GetInt64(), h.GetProperty("done").GetInt64()),
+                new HandoffView(h.GetProperty("in_progress").GetInt64(), h.GetProperty("done").GetInt64(), h.GetProperty("pending").GetInt64()),
                 json);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -510,6 +510,7 @@ public sealed record ClusterView(string Self, string? Leader, string State, int 
         var twice = Enumerable.Range(0, shards).Where(s => seen[s] > 1).ToList();
         if (twice.Count > 0) return $"shards listed by two members: {string.Join(",", twice.Take(8))}";
         if (Handoffs.InProgress != 0) return $"{Handoffs.InProgress} hand-offs in progress";
+        if (Handoffs.Pending != 0) return $"{Handoffs.Pending} shards still to move to their placement";
         return null;
     }
 
@@ -520,7 +521,7 @@ public sealed record ClusterView(string Self, string? Leader, string State, int 
 
 public sealed record ClusterMemberView(string Id, string Address, string Status, long Incarnation, bool Reachable, IReadOnlyList<int> Shards);
 
-public sealed record HandoffView(long InProgress, long Done);
+public sealed record HandoffView(long InProgress, long Done, long Pending);
 
 /// <summary>Connects the harness's RESP and memcached clients to a node's loopback address (127.0.0.N).</summary>
 public static class LoopbackConnect
