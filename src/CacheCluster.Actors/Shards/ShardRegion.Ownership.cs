@@ -14,14 +14,10 @@ public sealed partial class ShardRegion
     sealed record Candidate(CacheStore Store, RecoveredShard Recovered);
 
     readonly Candidate?[] _candidates;
-    long[]? _journalTail;         // last sequence number written for each shard's journal (numbering continues after it)
-    long[]? _epochs;
-    volatile bool[]? _releasing;
+    readonly long[] _journalTail;   // last sequence number written for each shard's journal (numbering continues after it)
+    readonly long[] _epochs;        // epoch at which each local shard is served
+    readonly bool[] _releasing;     // a release is being written (set on the cluster thread, cleared by the writer's callback)
     int _localCount;
-
-    long[] JournalTail => _journalTail ??= new long[_shards.Length];
-    long[] Epochs => _epochs ??= new long[_shards.Length];
-    bool[] Releasing => _releasing ??= new bool[_shards.Length];
 
     /// <summary>Shards served by this node.</summary>
     public int LocalShardCount => Volatile.Read(ref _localCount);
@@ -32,10 +28,10 @@ public sealed partial class ShardRegion
     public long CandidateEpoch(int shard) => _candidates[shard]?.Recovered.Epoch ?? 0;
 
     /// <summary>Epoch at which this node serves the shard (0 = not served here).</summary>
-    public long LocalEpoch(int shard) => _shards[shard] != null ? Epochs[shard] : 0;
+    public long LocalEpoch(int shard) => _shards[shard] != null ? _epochs[shard] : 0;
 
     /// <summary>False while a release of the shard is still being written.</summary>
-    public bool CanActivate(int shard) => _shards[shard] == null && !Releasing[shard];
+    public bool CanActivate(int shard) => _shards[shard] == null && !Volatile.Read(ref _releasing[shard]);
 
     /// <summary>
     /// Serves a shard given to this node without a hand-off (a claim the cluster confirmed, or an
@@ -68,12 +64,12 @@ public sealed partial class ShardRegion
     void StartOwned(int shard, CacheStore store, RecoveredShard? recovered, long epoch, bool replaced, Action? persisted)
     {
         var journal = _options.Journal;
-        var from = recovered ?? new RecoveredShard(Math.Max(JournalTail[shard], 0), 0, 0, 0, 0);
-        if (recovered is { } r && r.LastSequenceNr < JournalTail[shard]) from = r with { LastSequenceNr = JournalTail[shard] };
+        var from = recovered ?? new RecoveredShard(Math.Max(_journalTail[shard], 0), 0, 0, 0, 0);
+        if (recovered is { } r && r.LastSequenceNr < _journalTail[shard]) from = r with { LastSequenceNr = _journalTail[shard] };
         var sj = journal?.AttachOwned(shard, store, from);
         _executors[shard] = new CommandExecutor(store);
         _journals[shard] = sj;
-        Epochs[shard] = epoch;
+        _epochs[shard] = epoch;
         if (sj != null) sj.BeginEpoch(epoch, replaced, persisted == null ? null : new CallbackWaiter(persisted));
         else persisted?.Invoke();
         SpawnLocal(shard);
@@ -117,15 +113,15 @@ public sealed partial class ShardRegion
         if (actor == null) return;
         _shards[shard] = null;
         Interlocked.Decrement(ref _localCount);
-        Releasing[shard] = true;
+        Volatile.Write(ref _releasing[shard], true);
         var sj = _journals[shard];
         _journals[shard] = null;
         _executors[shard] = null;
-        Epochs[shard] = 0;
+        _epochs[shard] = 0;
         _ = actor.TellAsync(new ReleaseShard(() =>
         {
-            if (sj != null) Volatile.Write(ref JournalTail[shard], sj.LastSequenceNr);
-            Releasing[shard] = false;
+            if (sj != null) Volatile.Write(ref _journalTail[shard], sj.LastSequenceNr);
+            Volatile.Write(ref _releasing[shard], false);
             _ = _system.StopAsync(actor);
         })).AsTask();
         ReconfigureLocalMemory();
@@ -137,7 +133,7 @@ public sealed partial class ShardRegion
         var cand = _candidates[shard];
         if (cand == null) return;
         _candidates[shard] = null;
-        JournalTail[shard] = Math.Max(JournalTail[shard], cand.Recovered.LastSequenceNr);
+        _journalTail[shard] = Math.Max(_journalTail[shard], cand.Recovered.LastSequenceNr);
         if (cand.Recovered.Epoch > 0 && _options.Journal?.AttachOwned(shard, cand.Store, cand.Recovered) is { } sj) sj.Release();
     }
 

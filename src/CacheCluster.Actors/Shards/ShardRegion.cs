@@ -55,6 +55,9 @@ public sealed partial class ShardRegion : IAsyncDisposable
         Array.Fill(_routes, ParkedShardRoute.Instance);
         _parked = new List<ParkedWork>?[options.ShardCount];
         _candidates = new Candidate?[options.ShardCount];
+        _journalTail = new long[options.ShardCount];
+        _epochs = new long[options.ShardCount];
+        _releasing = new bool[options.ShardCount];
         _executors = new CommandExecutor?[options.ShardCount];
         _journals = new ShardJournal?[options.ShardCount];
     }
