@@ -178,6 +178,7 @@ public sealed partial class ClusterNode
 
     void OnGossip(Peer peer, ReadOnlyMemory<byte> payload)
     {
+        Interlocked.Increment(ref _gossipReceived);
         if (_mode is Mode.Joining or Mode.Exited) return;
         var other = ClusterState.Decode(payload.Span);
         if (other.ShardCount != _state.ShardCount) return;
@@ -191,7 +192,19 @@ public sealed partial class ClusterNode
         else Rejoin("the cluster marked this node down");
     }
 
-    void SendGossip(Peer peer) => peer.Link.Send(FrameType.Gossip, _state.Encode());
+    void SendGossip(Peer peer)
+    {
+        Interlocked.Increment(ref _gossipSent);
+        peer.Link.Send(FrameType.Gossip, _state.Encode());
+    }
+
+    long _gossipSent, _gossipReceived;
+
+    /// <summary>Gossip messages (full states) sent and received, for /metrics.</summary>
+    public (long Sent, long Received) GossipCounts => (Interlocked.Read(ref _gossipSent), Interlocked.Read(ref _gossipReceived));
+
+    /// <summary>The peers linked right now (for /metrics).</summary>
+    public IReadOnlyCollection<Peer> Peers => _peers.Values.ToList();
 
     /// <summary>Pushes the state to every peer after a change, and to peers that reported a different digest.</summary>
     void PushGossip(long now)
@@ -205,7 +218,12 @@ public sealed partial class ClusterNode
             _gossipAll = false;
             _pushTo.Clear();
             var bytes = _state.Encode();
-            foreach (var p in _peers.Values) if (p.IsOpen) p.Link.Send(FrameType.Gossip, bytes);
+            foreach (var p in _peers.Values)
+                if (p.IsOpen)
+                {
+                    Interlocked.Increment(ref _gossipSent);
+                    p.Link.Send(FrameType.Gossip, bytes);
+                }
             return;
         }
         ulong digest = _state.Digest;
