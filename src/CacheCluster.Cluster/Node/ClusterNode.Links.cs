@@ -175,7 +175,9 @@ public sealed partial class ClusterNode : ILinkHandler
             try
             {
                 var (host, port) = SplitAddress(address);
-                var link = await NodeLink.DialAsync(host, port, LocalBind, _self, _secret, this, _log, TimeSpan.FromSeconds(3), _stop.Token);
+                var ips = _resolver.Resolve(host);
+                if (ips.Length == 0) throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound);
+                var link = await NodeLink.DialAsync(ips[0].ToString(), port, LocalBind, _self, _secret, this, _log, TimeSpan.FromSeconds(3), _stop.Token);
                 _addressToNode[address] = link.Peer.NodeId;
                 if (TryRegister(link))
                 {

@@ -11,7 +11,7 @@ public sealed partial class ClusterNode
     readonly Dictionary<string, long> _firstSeen = new();
     readonly HashSet<string> _selfSeeds = new();
     readonly Dictionary<string, string> _seedAnswers = new();   // seed address → "member" | "not-member"
-    long _joinStartedAt, _nextJoinAttempt;
+    long _joinStartedAt, _nextJoinAttempt, _dnsBackoffMs;
     string _unreachableKey = "";
     long _unreachableSince;
     long _lastDownAt;
@@ -31,6 +31,14 @@ public sealed partial class ClusterNode
             Form("no seeds");
             return;
         }
+        if (seeds.Count == 0)
+        {
+            // dns: the service lists pods some seconds after they start; back off up to 5 s
+            _dnsBackoffMs = Math.Min(Math.Max(_dnsBackoffMs * 2, 500), 5000);
+            _nextJoinAttempt = now + _dnsBackoffMs;
+            return;
+        }
+        _dnsBackoffMs = 0;
         foreach (var seed in seeds)
         {
             if (_selfSeeds.Contains(seed)) continue;
@@ -50,7 +58,8 @@ public sealed partial class ClusterNode
         if (_options.Discovery == Discovery.Static) return _options.Seeds.ToList();
         try
         {
-            var ips = Dns.GetHostAddresses(_options.DnsName!);
+            var ips = _resolver.Resolve(_options.DnsName!);
+            if (ips.Length == 0) _log.LogInformation("cluster: dns discovery: {Name} lists no address yet; retrying", _options.DnsName);
             return ips.Select(ip => new IPEndPoint(ip, _options.Port).ToString()).Distinct().ToList();
         }
         catch (Exception ex) when (ex is System.Net.Sockets.SocketException or ArgumentException)
@@ -70,8 +79,8 @@ public sealed partial class ClusterNode
             var mine = new HashSet<IPAddress>();
             if (IPAddress.TryParse(_options.BindAddress, out var b)) mine.Add(b);
             var (advHost, _) = SplitAddress(_self.Address);
-            foreach (var ip in IPAddress.TryParse(advHost, out var a) ? [a] : Dns.GetHostAddresses(advHost)) mine.Add(ip);
-            var theirs = IPAddress.TryParse(host, out var h) ? [h] : Dns.GetHostAddresses(host);
+            foreach (var ip in _resolver.Resolve(advHost)) mine.Add(ip);
+            var theirs = _resolver.Resolve(host);
             return theirs.Any(mine.Contains);
         }
         catch (Exception ex) when (ex is FormatException or System.Net.Sockets.SocketException or ArgumentException)

@@ -27,6 +27,7 @@ public sealed partial class ClusterNode : IDisposable
     readonly Thread _heartbeats;
     readonly CancellationTokenSource _stop = new();
     readonly InboundRequests _inbound;
+    readonly NameResolver _resolver;
 
     ClusterState _state;
     LinkIdentity _self;
@@ -45,6 +46,7 @@ public sealed partial class ClusterNode : IDisposable
         _self = new LinkIdentity(options.NodeId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), options.Advertise);
         _state = NewState();
         _inbound = new InboundRequests(region);
+        _resolver = new NameResolver(options.HostsFile);
         _view = BuildView();
         _loop = new Thread(Run) { IsBackground = true, Name = "cluster" };
         _heartbeats = new Thread(SendHeartbeats) { IsBackground = true, Name = "cluster-heartbeats" };
@@ -130,31 +132,46 @@ public sealed partial class ClusterNode : IDisposable
     }
 
     /// <summary>
-    /// Graceful leave (SIGTERM): become Leaving, hand every local shard to its next owner, then
-    /// Exiting; returns when the others have been told (or <paramref name="timeout"/> passed).
+    /// Graceful leave (SIGTERM, or a drain before it): become Leaving, hand every local shard to
+    /// its next owner, then Exiting. Idempotent; the task completes when the others have been told.
     /// </summary>
+    public Task BeginLeave()
+    {
+        lock (_leaveGate)
+        {
+            if (_leaveDone != null) return _leaveDone.Task;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _leaveDone = done;
+            Post(() =>
+            {
+                if (_mode == Mode.Member)
+                {
+                    _mode = Mode.Leaving;
+                    _state.SetStatus(_self.NodeId, MemberStatus.Leaving);
+                    _dirty = true;
+                    _log.LogInformation("cluster: leaving: handing off {Shards} shards", _region.LocalShardCount);
+                }
+                else FinishLeave();
+            });
+            return done.Task;
+        }
+    }
+
+    /// <summary>Leaves (see <see cref="BeginLeave"/>) and waits for it, at most <paramref name="timeout"/>.</summary>
     public async Task LeaveAsync(TimeSpan timeout)
     {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() =>
-        {
-            _leaveDone = done;
-            if (_mode == Mode.Member)
-            {
-                _mode = Mode.Leaving;
-                _state.SetStatus(_self.NodeId, MemberStatus.Leaving);
-                _dirty = true;
-                _log.LogInformation("cluster: leaving: handing off {Shards} shards", _region.LocalShardCount);
-            }
-            else FinishLeave();
-        });
-        if (await Task.WhenAny(done.Task, Task.Delay(timeout)) != done.Task)
+        var done = BeginLeave();
+        if (await Task.WhenAny(done, Task.Delay(timeout)) != done)
             _log.LogWarning("cluster: leave did not finish within {Timeout}; {Shards} shards still here", timeout, _region.LocalShardCount);
         // let in-flight requests from peers finish before the links go
         for (int i = 0; i < 50 && _inbound.InFlight > 0; i++) await Task.Delay(20);
     }
 
-    TaskCompletionSource? _leaveDone;
+    /// <summary>idle (not leaving), draining (handing off), drained (nothing left here).</summary>
+    public string DrainState => _leaveDone == null ? "idle" : _leaveDone.Task.IsCompleted ? "drained" : "draining";
+
+    readonly object _leaveGate = new();
+    volatile TaskCompletionSource? _leaveDone;
     long _exitingSince;
 
     void CheckLeaveDone(long now)

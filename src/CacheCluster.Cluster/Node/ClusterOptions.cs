@@ -15,6 +15,8 @@ public sealed class ClusterOptions
     public Discovery Discovery { get; init; } = Discovery.Static;
     public string? DnsName { get; init; }
     public string Secret { get; init; } = "";
+    /// <summary>Names resolved from this /etc/hosts-style file before DNS (tests; networks without DNS).</summary>
+    public string? HostsFile { get; init; }
     public required int ShardCount { get; init; }
 
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(500);

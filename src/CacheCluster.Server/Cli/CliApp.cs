@@ -3,13 +3,14 @@ using CacheCluster.Server.Hosting;
 
 namespace CacheCluster.Server.Cli;
 
-/// <summary>The command line: `serve` starts a node; every node option is a flag here.</summary>
+/// <summary>The command line: `serve` starts a node (every node option is a flag here); `drain` empties a running one.</summary>
 public static class CliApp
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("CacheCluster: an actor-based distributed cache that speaks RESP (Redis) and memcached.");
         root.Subcommands.Add(ServeCommand());
+        root.Subcommands.Add(DrainCommand.Create());
         // the host handles SIGTERM/SIGINT itself (graceful shutdown), so the parser must not
         var config = new InvocationConfiguration { ProcessTerminationTimeout = null };
         return await root.Parse(args).InvokeAsync(config);

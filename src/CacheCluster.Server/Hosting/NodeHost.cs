@@ -102,6 +102,7 @@ public static class NodeHost
                     Discovery = options.Discovery == "dns" ? Discovery.Dns : Discovery.Static,
                     DnsName = options.DnsName,
                     Secret = options.ClusterSecret,
+                    HostsFile = options.HostsFile,
                     ShardCount = options.Shards,
                 }, node.Region, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CacheCluster.Cluster"));
                 if (options.ClusterSecret.Length == 0)

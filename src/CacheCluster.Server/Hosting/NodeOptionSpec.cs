@@ -35,6 +35,7 @@ public sealed record NodeOptionSpec(string Name, string Help, string DefaultText
         new("dns-name", "dns discovery: name whose A records are the seeds (e.g. a headless service)", "", (v, o) => { o.DnsName = v.Trim(); return null; }),
         new("advertise", "host[:port] peers use to reach this node (e.g. $(POD_NAME).cachecluster-headless)", "bind:cluster-port", (v, o) => Advertise(v, o)),
         new("cluster-secret", "shared secret node links prove they know (HMAC challenge)", "", (v, o) => { o.ClusterSecret = v; return null; }),
+        new("hosts-file", "names the cluster resolves from this /etc/hosts-style file before DNS (re-read on change)", "", (v, o) => { o.HostsFile = string.IsNullOrWhiteSpace(v) ? null : v.Trim(); return null; }),
     ];
 
     static string? Seeds(string v, NodeOptions o)

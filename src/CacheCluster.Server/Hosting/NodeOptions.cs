@@ -28,6 +28,7 @@ public sealed class NodeOptions
     /// <summary>host[:port] peers use to reach this node (default bind:cluster-port).</summary>
     public string? Advertise { get; set; }
     public string ClusterSecret { get; set; } = "";
+    public string? HostsFile { get; set; }
 
     public bool ClusterEnabled => ClusterPort != 0;
 
