@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using CacheCluster.Actors.Shards;
 using CacheCluster.Cluster.Links;
 using CacheCluster.Cluster.Wire;
@@ -16,10 +18,16 @@ public sealed class Peer : IShardForwarder
     /// <summary>A batch forwarded more often than this is looping between disagreeing nodes.</summary>
     public const int MaxHops = 3;
 
+    // SentAt is a Stopwatch timestamp: it times the round trip for /metrics and the request timeout.
     readonly ConcurrentDictionary<long, (ShardWork Work, long SentAt)> _pending = new();
     long _nextRequest;
 
     [ThreadStatic] static WireWriter? t_writer;
+
+    // The host's /metrics listens to this meter; a Record costs nothing without a listener.
+    static readonly Meter s_meter = new("CacheCluster.Cluster");
+    static readonly Histogram<double> s_roundTrip = s_meter.CreateHistogram<double>("cachecluster.cluster.link.request.duration", "s",
+        "Round trips of requests forwarded over node links, send to response");
 
     public Peer(NodeLink link)
     {
@@ -59,7 +67,7 @@ public sealed class Peer : IShardForwarder
             ShardRegion.Answer(work, Reply.Fail(ErrorCode.Internal));
             return;
         }
-        _pending[id] = (work, Environment.TickCount64);
+        _pending[id] = (work, Stopwatch.GetTimestamp());
         Link.Send(FrameType.Request, w);
         if (w.Length > 1 << 20) t_writer = null;   // do not keep a huge buffer per thread
         if (!Link.IsOpen && _pending.TryRemove(id, out _)) ShardRegion.Answer(work, Reply.Fail(ErrorCode.TryAgain));
@@ -71,6 +79,7 @@ public sealed class Peer : IShardForwarder
         var r = new WireReader(payload);
         long id = (long)r.ReadUInt64();
         if (!_pending.TryRemove(id, out var p)) return;     // timed out already
+        s_roundTrip.Record(Stopwatch.GetElapsedTime(p.SentAt).TotalSeconds);
         var work = p.Work;
         var replies = work.Batch.Replies;
         try
@@ -97,8 +106,9 @@ public sealed class Peer : IShardForwarder
     /// <summary>Answers TRYAGAIN what waited longer than <paramref name="timeoutMs"/> (a stalled peer).</summary>
     public void ExpirePending(long timeoutMs)
     {
-        long now = Environment.TickCount64;
+        long now = Stopwatch.GetTimestamp();
+        long timeoutTicks = timeoutMs * Stopwatch.Frequency / 1000;
         foreach (var (id, p) in _pending)
-            if (now - p.SentAt > timeoutMs && _pending.TryRemove(id, out _)) ShardRegion.Answer(p.Work, Reply.Fail(ErrorCode.TryAgain));
+            if (now - p.SentAt > timeoutTicks && _pending.TryRemove(id, out _)) ShardRegion.Answer(p.Work, Reply.Fail(ErrorCode.TryAgain));
     }
 }

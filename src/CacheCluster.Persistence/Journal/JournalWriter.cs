@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using CacheCluster.Persistence.Events;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -39,6 +40,13 @@ public sealed class JournalWriter : IDisposable
     long _submitted;                     // blocks enqueued
     long _done;                          // blocks finished (written or failed)
     readonly object _flushGate = new();
+
+    // Histograms for the host's /metrics (it listens to this meter); a Record costs nothing without a listener.
+    static readonly Meter s_meter = new("CacheCluster.Persistence");
+    static readonly Histogram<double> s_commitSeconds = s_meter.CreateHistogram<double>("cachecluster.journal.commit.duration", "s",
+        "Duration of committed journal transactions, BEGIN to the end of COMMIT");
+    static readonly Histogram<long> s_commitEvents = s_meter.CreateHistogram<long>("cachecluster.journal.commit.events", "{event}",
+        "Events per committed journal transaction");
 
     SqliteConnection? _conn;
     RawStatement? _insertEvent, _insertChunk, _deleteEvents, _deleteSnapshots, _begin, _commit, _rollback;
@@ -192,6 +200,7 @@ public sealed class JournalWriter : IDisposable
     {
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long events = 0;
+        long started = Stopwatch.GetTimestamp();
         try
         {
             _begin!.Execute();
@@ -229,6 +238,8 @@ public sealed class JournalWriter : IDisposable
             return false;
         }
 
+        s_commitSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        s_commitEvents.Record(events);
         Interlocked.Add(ref Stats.EventsWritten, events);
         Interlocked.Increment(ref Stats.Commits);
         _lastCommitBlocks = _work.Count;

@@ -20,6 +20,7 @@ public static class AdminEndpoints
             ? Results.Text("ready\n")
             : Results.Text(node.NotReadyReason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/cluster", () => Results.Text(ClusterJson.Write(node), "application/json"));
+        app.MapGet("/metrics", Metrics.MetricsEndpoint.Handler(node));
         DrainEndpoints.Map(app, node);
     }
 }

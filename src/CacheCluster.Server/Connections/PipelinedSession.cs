@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
+using CacheCluster.Server.Metrics;
 
 namespace CacheCluster.Server.Connections;
 
@@ -25,6 +27,9 @@ public abstract class PipelinedSession
     /// <summary>True once a request (QUIT, a protocol error) asked to close after its reply.</summary>
     protected abstract bool CloseRequested { get; }
 
+    /// <summary>Where each batch's time from its read to the flush of its replies goes (/metrics).</summary>
+    protected Histogram? BatchDurations { get; init; }
+
     public async Task RunAsync(IDuplexPipe transport, CancellationToken aborted)
     {
         var input = transport.Input;
@@ -34,6 +39,7 @@ public abstract class PipelinedSession
             while (!aborted.IsCancellationRequested)
             {
                 var result = await input.ReadAsync(aborted);
+                long started = Stopwatch.GetTimestamp();   // one timestamp pair per batch, not per command
                 var buffer = result.Buffer;
                 bool full = ParseBatch(buffer, out var consumed);
                 input.AdvanceTo(consumed, full ? consumed : buffer.End);
@@ -41,6 +47,7 @@ public abstract class PipelinedSession
                 {
                     await ExecuteAsync(output);
                     var flush = await output.FlushAsync(aborted);
+                    BatchDurations?.RecordSince(started);
                     if (flush.IsCompleted) break;
                 }
                 if (CloseRequested || result.IsCompleted) break;

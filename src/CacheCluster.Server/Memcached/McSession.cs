@@ -25,6 +25,7 @@ public sealed class McSession : PipelinedSession, IDisposable
     readonly RequestArena _arena = new();
     readonly CommandBatch _batch = new();
     readonly List<McRequest> _requests = new();
+    readonly Metrics.NodeMetrics _metrics;
     IMcCodec? _codec;
     bool _close;
 
@@ -34,6 +35,8 @@ public sealed class McSession : PipelinedSession, IDisposable
         _log = log;
         _codecFactory = codecFactory;
         RemoteAddress = remote;
+        _metrics = Metrics.NodeMetrics.For(node);
+        BatchDurations = _metrics.McBatchSeconds;
         Interlocked.Increment(ref node.Memcached.CurrConnections);
         Interlocked.Increment(ref node.Memcached.TotalConnections);
     }
@@ -107,6 +110,7 @@ public sealed class McSession : PipelinedSession, IDisposable
     {
         await _node.Region.ExecuteAsync(_batch, fromCommand, toCommand);
         _node.Memcached.Count(_batch.Commands, _batch.Replies, fromCommand, toCommand);
+        _metrics.McErrors.Count(_batch.Commands, _batch.Replies, fromCommand, toCommand);
         for (int i = fromRequest; i < toRequest; i++)
         {
             var req = _requests[i];
@@ -119,7 +123,11 @@ public sealed class McSession : PipelinedSession, IDisposable
                 }
                 _codec!.WriteLocal(output, req, McStats.Version);
             }
-            else _codec!.Write(output, req, _batch.Commands, _batch.Replies);
+            else
+            {
+                if (req.Kind == McRequestKind.Error) _metrics.McErrors.CountInvalid();
+                _codec!.Write(output, req, _batch.Commands, _batch.Replies);
+            }
             if (req.CloseAfter || req.Local == McLocal.Quit) _close = true;
         }
     }

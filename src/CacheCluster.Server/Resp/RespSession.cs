@@ -34,6 +34,7 @@ public sealed partial class RespSession : PipelinedSession, IDisposable
         _log = log;
         RemoteAddress = remote;
         LocalAddress = local;
+        BatchDurations = Metrics.NodeMetrics.For(node).RespBatchSeconds;
         Id = node.Register(this);
     }
 
@@ -130,9 +131,23 @@ public sealed partial class RespSession : PipelinedSession, IDisposable
             var req = _requests[i];
             var w = Writer(output);
             if (req.Kind == RequestKind.Local) WriteLocal(ref w, req);
-            else RespReplyFormatter.Write(ref w, req, _batch.Replies, _node.Region.ShardCount);
+            else
+            {
+                RespReplyFormatter.Write(ref w, req, _batch.Replies, _node.Region.ShardCount);
+                // MGET (Array) answers per key; a decode error was counted when it was parsed
+                if (req.Kind is not (RequestKind.Array or RequestKind.Error) && FailedInShard(req)) Counters.Fail(req.Def?.Id ?? RespCommandId.Unknown);
+            }
             AfterReply(req);
         }
+    }
+
+    /// <summary>A shard answered one of the request's commands with an error (WRONGTYPE, OOM, TRYAGAIN ...), so its reply is one.</summary>
+    bool FailedInShard(in RespRequest req)
+    {
+        var replies = _batch.Replies;
+        for (int i = req.First, end = req.First + req.Count; i < end; i++)
+            if (replies[i].Kind == ReplyKind.Error) return true;
+        return false;
     }
 
     /// <summary>Where the next reply goes: the socket, or nowhere under CLIENT REPLY OFF/SKIP.</summary>
