@@ -17,6 +17,8 @@ ruby -e 'require "dalli"' >/dev/null 2>&1 || need_pkgs+=(ruby-dalli)
 /usr/bin/python3 -c 'import pymemcache' >/dev/null 2>&1 || need_pkgs+=(python3-pymemcache)
 /usr/bin/python3 -c 'import memcache' >/dev/null 2>&1 || need_pkgs+=(python3-memcache)
 command -v sqlite3 >/dev/null 2>&1 || need_pkgs+=(sqlite3)
+command -v yamllint >/dev/null 2>&1 || need_pkgs+=(yamllint)                           # k8s/ validation
+{ command -v node && command -v npm; } >/dev/null 2>&1 || need_pkgs+=(nodejs npm)       # k8s/ validation
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
     echo "installing test dependencies: ${need_pkgs[*]}"
@@ -26,6 +28,12 @@ if ((${#need_pkgs[@]})); then
     echo "missing test dependencies (install them first): ${need_pkgs[*]}" >&2
     exit 1
   fi
+fi
+
+# node modules of the k8s/ manifest validation (tests/k8s), from its package-lock.json; again when the lock changes
+if [[ ! -f tests/k8s/node_modules/.package-lock.json || tests/k8s/package-lock.json -nt tests/k8s/node_modules/.package-lock.json ]]; then
+  echo "installing tests/k8s node modules (npm ci)"
+  (cd tests/k8s && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || { echo "npm ci in tests/k8s failed" >&2; exit 1; }
 fi
 
 results=TestResults
