@@ -14,7 +14,8 @@ public sealed partial class ClusterNode
     long _joinStartedAt, _nextJoinAttempt, _dnsBackoffMs;
     string _unreachableKey = "";
     long _unreachableSince;
-    long _lastDownAt;
+    long _lastDownAt, _formedAt;
+    bool _formedWithSeeds;
     bool _gossipAll;
     long _nextGossip;
     string? _lastLeader;
@@ -112,7 +113,9 @@ public sealed partial class ClusterNode
     {
         _state = JoinRequest();
         _state.SetStatus(_self.NodeId, MemberStatus.Up);
-        ClusterDecisions.ApplyLeaderActions(_state, assignOrphans: true);
+        _formedAt = Environment.TickCount64;
+        _formedWithSeeds = ResolveSeeds().Count > 0;
+        if (!_formedWithSeeds) ClusterDecisions.ApplyLeaderActions(_state, assignOrphans: true);
         _mode = Mode.Member;
         _dirty = true;
         _log.LogInformation("cluster: formed a new cluster ({Why}); {Node} is Up and leader", why, _self.NodeId);
@@ -311,7 +314,12 @@ public sealed partial class ClusterNode
             _log.LogInformation("cluster: leader is {Leader}", leader ?? "(none)");
         }
         if (leader != _self.NodeId || !ClusterDecisions.Converged(_state, _self.NodeId, _seen)) return;
-        bool orphansAllowed = now - _lastDownAt > _options.DownRemovalMargin.TotalMilliseconds;
+        // Orphans wait: after a downing (the minority fences itself first), while members are joining
+        // (they will be Up in a moment and should get their share directly, not by hand-off), and
+        // briefly after forming a cluster with seeds (the other seeds are usually starting too).
+        bool orphansAllowed = now - _lastDownAt > _options.DownRemovalMargin.TotalMilliseconds
+            && !_state.AliveMembers().Any(m => m.Status == MemberStatus.Joining)
+            && now - _formedAt > (_formedWithSeeds ? 1500 : 0);
         var before = _state.Members.ToDictionary(m => m.NodeId, m => m.Status);
         if (!ClusterDecisions.ApplyLeaderActions(_state, orphansAllowed)) return;
         _dirty = true;

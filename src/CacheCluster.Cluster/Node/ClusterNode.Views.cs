@@ -45,6 +45,16 @@ public sealed partial class ClusterNode
         else if (orphan) reason = "some shards have no live owner yet";
         else if (owned.TryGetValue(_self.NodeId, out var mine) && mine.Any(s => !_region.IsLocal(s) || _activating.Contains(s)))
             reason = "taking over its shards";
+        else
+        {
+            // a node that just joined is ready once it holds its share: the shards placed on it that an
+            // Up member still serves (those of a leaving member do not hold readiness back)
+            int waiting = 0;
+            for (int s = 0; s < _state.ShardCount; s++)
+                if (desired[s] == _self.NodeId && _state.Owner(s) is { } o && o.NodeId != _self.NodeId
+                    && _state.Get(o.NodeId) is { Status: MemberStatus.Up }) waiting++;
+            if (waiting > 0) reason = $"receiving its shards ({waiting} still to come)";
+        }
         return new ClusterView(_self.NodeId, _mode is Mode.Member or Mode.Leaving ? ClusterDecisions.Leader(_state) : null, state,
             _state.ShardCount, members, _region.LocalShardCount, _outgoing.Count + _incoming.Count, HandoffsDone, maxEpoch,
             reason.Length == 0, reason, moves);

@@ -187,7 +187,10 @@ public sealed partial class ClusterNode : IDisposable
             _exitingSince = now;
             _dirty = true;
             _gossipAll = true;
-            _log.LogInformation("cluster: every shard handed off ({Done} hand-offs); exiting", _handoffsDone);
+            if (ownsAny)
+                _log.LogWarning("cluster: no other member is up to take {Shards} shards: they stay in this node's journal; exiting", _region.LocalShardCount);
+            else
+                _log.LogInformation("cluster: every shard handed off ({Done} hand-offs); exiting", _handoffsDone);
             return;
         }
         // give the others a moment to see Exiting (gossip) before the links close

@@ -28,5 +28,5 @@ public sealed class ClusterOptions
     /// <summary>The first seed forms a new cluster when no other seed has answered as a member within this time.</summary>
     public TimeSpan FormAfter { get; init; } = TimeSpan.FromSeconds(3);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    public int MaxConcurrentHandoffs { get; init; } = 4;
+    public int MaxConcurrentHandoffs { get; init; } = 8;
 }

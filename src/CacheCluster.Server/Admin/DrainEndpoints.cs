@@ -28,6 +28,7 @@ public static class DrainEndpoints
     {
         var c = node.Cluster;
         if (c == null) return new DrainStatus("drained", 0, 0, "disabled");
+        // "drained" with shards left: no other member was up to take them (they stay in the journal)
         return new DrainStatus(c.DrainState, node.Region.LocalShardCount, c.HandoffsDone, c.View.State);
     }
 
