@@ -127,6 +127,12 @@ public sealed class ShardJournal : IStoreChangeSink
     /// </summary>
     public void Submit(ICommitWaiter? waiter = null)
     {
+        if (SubmitEvents(waiter) && _sinceSnapshot > _snapshotEvents && _sinceSnapshot > _store.Count) TakeSnapshot();
+    }
+
+    /// <summary>Queues the pending events (no snapshot); false when there were none.</summary>
+    bool SubmitEvents(ICommitWaiter? waiter)
+    {
         if (waiter != null) _waiters.Add(waiter);
         int count = _pending.Count;
         if (count == 0)
@@ -134,7 +140,7 @@ public sealed class ShardJournal : IStoreChangeSink
             // nothing recorded since they started waiting: nothing to wait for
             foreach (var w in _waiters) w.Committed();
             _waiters.Clear();
-            return;
+            return false;
         }
         var b = _writer.RentBlock();
         b.Kind = WriteBlock.BlockKind.Events;
@@ -148,7 +154,7 @@ public sealed class ShardJournal : IStoreChangeSink
         _sinceSnapshot += count;
         _pending = _writer.RentBuffer();
         _writer.Enqueue(b);
-        if (_sinceSnapshot > _snapshotEvents && _sinceSnapshot > _store.Count) TakeSnapshot();
+        return true;
     }
 
     /// <summary>
@@ -190,7 +196,7 @@ public sealed class ShardJournal : IStoreChangeSink
             Submit(waiter);
             return;
         }
-        Submit();
+        SubmitEvents(null);     // the snapshot right after covers them: never encode the store twice
         TakeSnapshot(waiter);
     }
 
