@@ -340,25 +340,11 @@ public sealed class ClusterProcesses : IAsyncDisposable
     /// <summary>Waits until <paramref name="check"/> holds (polled every 250 ms); fails with every node's log on timeout.</summary>
     public async Task<TimeSpan> WaitUntilAsync(string what, TimeSpan timeout, Func<Task<(bool Ok, string State)>> check)
     {
-        var sw = Stopwatch.StartNew();
-        var last = "";
-        while (sw.Elapsed < timeout)
+        var (elapsed, last) = await Poll.UntilAsync(timeout, check);
+        if (elapsed is { } took)
         {
-            try
-            {
-                var (ok, state) = await check();
-                if (ok)
-                {
-                    Note($"{what}: after {sw.Elapsed.TotalSeconds:F1}s");
-                    return sw.Elapsed;
-                }
-                last = state;
-            }
-            catch (Exception e) when (e is IOException or SocketException or TimeoutException or EndOfStreamException or HttpRequestException or TaskCanceledException or InvalidDataException or McClosedException)
-            {
-                last = e.GetType().Name + ": " + e.Message;
-            }
-            await Task.Delay(250);
+            Note($"{what}: after {took.TotalSeconds:F1}s");
+            return took;
         }
         throw new TimeoutException($"not within {timeout.TotalSeconds:F0}s: {what}; last: {last}\n{await DescribeAsync()}");
     }
