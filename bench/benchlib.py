@@ -1,8 +1,19 @@
 """Shared bits of the bench scripts: where the Release server is, free ports, process CPU time."""
-import os, socket
+import os, socket, subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DLL = os.path.join(ROOT, "src/CacheCluster.Server/bin/Release/net10.0/CacheCluster.Server.dll")
+# CACHECLUSTER_DLL: run a server built elsewhere (e.g. a worktree), so a rebuild of this checkout's
+# bin/ in the middle of a run cannot change what is measured.
+DLL = os.environ.get("CACHECLUSTER_DLL") or os.path.join(ROOT, "src/CacheCluster.Server/bin/Release/net10.0/CacheCluster.Server.dll")
+
+
+def ensure_built():
+    """Builds the Release server unless CACHECLUSTER_DLL names one (which must then exist)."""
+    if os.environ.get("CACHECLUSTER_DLL"):
+        if not os.path.exists(DLL): raise SystemExit(f"CACHECLUSTER_DLL={DLL} does not exist")
+        return
+    subprocess.run(["dotnet", "build", os.path.join(ROOT, "src/CacheCluster.Server"), "-c", "Release", "-nologo", "-v", "q"],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def free_port():
@@ -14,3 +25,10 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_all(pid):
+    """cpu_seconds plus the CPU of children the process has reaped (Redis's AOF-rewrite fork)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace CacheCluster.Actors;
@@ -12,21 +11,23 @@ internal interface IActorCell
 }
 
 /// <summary>
-/// Runtime side of one actor: its bounded mailbox, the processing loop, and supervision
+/// Runtime side of one actor: its mailbox (ActorCell.Mailbox.cs), lifecycle and supervision
 /// (Akka's default "restart" directive: drop the failing message, replace the instance, go on).
 /// </summary>
-internal sealed class ActorCell<TMessage> : IActorCell
+internal sealed partial class ActorCell<TMessage> : IActorCell
 {
     // Messages handled before yielding the thread, so one busy actor cannot monopolise a pool thread.
     private const int Throughput = 64;
 
     [ThreadStatic] internal static ActorCell<TMessage>? Constructing;
 
-    private readonly Channel<TMessage> _mailbox;
     private readonly Func<Actor<TMessage>> _factory;
     private readonly Action<IActorCell> _onTerminated;
+    private readonly TaskCompletionSource _terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Actor<TMessage>? _actor; // null once initialisation failed: the actor is then stopped
+    private bool _initialized;       // PreStart has been attempted (by the first run)
     private int _restarts;
+    private int _dropped;
     private volatile bool _stopped;
 
     public ActorCell(string name, Func<Actor<TMessage>> factory, MailboxOptions options, ILogger log, Action<IActorCell> onTerminated)
@@ -35,14 +36,8 @@ internal sealed class ActorCell<TMessage> : IActorCell
         Log = log;
         _factory = factory;
         _onTerminated = onTerminated;
-        _mailbox = Channel.CreateBounded<TMessage>(new BoundedChannelOptions(options.Capacity)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait, // backpressure, never unbounded growth
-            AllowSynchronousContinuations = false,  // a sender must never end up running the actor loop inline
-        });
-        Self = new ActorRef<TMessage>(this, _mailbox.Writer);
+        _capacity = options.Capacity;
+        Self = new ActorRef<TMessage>(this);
         _actor = CreateInstance(); // a throwing factory fails Spawn itself
     }
 
@@ -50,74 +45,58 @@ internal sealed class ActorCell<TMessage> : IActorCell
     public ILogger Log { get; }
     public ActorRef<TMessage> Self { get; }
     public int Restarts => Volatile.Read(ref _restarts);
-    public Task Completion { get; private set; } = Task.CompletedTask;
+    public Task Completion => _terminated.Task;
     public bool IsStopped => _stopped;
 
-    public void Start()
-    {
-        // Don't let the spawner's AsyncLocals (log scopes, activities) live on in the actor loop forever.
-        using (ExecutionContext.SuppressFlow())
-            Completion = Task.Run(RunAsync);
-    }
+    /// <summary>The first run does PreStart; the status stays Busy until then, so nothing runs before it.</summary>
+    public void Start() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
 
-    /// <summary>Completes the mailbox: queued messages are still processed, new ones are refused.</summary>
+    /// <summary>Closes the mailbox: queued messages are still processed, new ones are refused.</summary>
     public void Stop()
     {
         _stopped = true;
-        _mailbox.Writer.TryComplete();
+        SignalSpace();      // waiting senders learn at once that the actor is stopping
+        Schedule();         // an idle actor terminates now
     }
 
-    private async Task RunAsync()
+    private void Invoke(TMessage message)
     {
         try
         {
-            if (TryInitialize(static (actor, _) => actor.InvokePreStart(), null))
-                await ProcessMailboxAsync().ConfigureAwait(false);
+            _actor!.InvokeReceive(message);
         }
-        finally
+        catch (Exception ex)
         {
-            if (_actor is { } actor)
-            {
-                try { actor.InvokePostStop(); }
-                catch (Exception ex) { Log.LogError(ex, "Actor {Actor} failed in PostStop", Name); }
-            }
-            _onTerminated(this);
+            Restart(ex, message);
         }
     }
 
-    private async Task ProcessMailboxAsync()
+    private void AfterBurst()
     {
-        var reader = _mailbox.Reader;
-        // WaitToReadAsync returns false only when the mailbox is completed AND drained: that is how Stop drains.
-        // While idle the loop is just a pending continuation on the channel: no thread is held.
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            var handled = 0;
-            while (handled < Throughput && reader.TryRead(out var message))
-            {
-                handled++;
-                try
-                {
-                    _actor!.InvokeReceive(message);
-                }
-                catch (Exception ex)
-                {
-                    if (!Restart(ex, message)) return;
-                }
-            }
-            try
-            {
-                _actor?.InvokeAfterBurst();
-            }
-            catch (Exception ex)
-            {
-                if (!Restart(ex, default!)) return;
-            }
-            if (handled == Throughput) await Task.Yield();
+            _actor?.InvokeAfterBurst();
+        }
+        catch (Exception ex)
+        {
+            Restart(ex, default!);
         }
     }
 
-    private bool Restart(Exception reason, TMessage message)
+    private void Terminate()
+    {
+        if (_dropped > 0) Log.LogError("Actor {Actor} is stopped; {Dropped} queued messages dropped", Name, _dropped);
+        if (_actor is { } actor)
+        {
+            try { actor.InvokePostStop(); }
+            catch (Exception ex) { Log.LogError(ex, "Actor {Actor} failed in PostStop", Name); }
+        }
+        SignalSpace();
+        _onTerminated(this);
+        _terminated.TrySetResult();
+    }
+
+    private void Restart(Exception reason, TMessage message)
     {
         var restarts = Interlocked.Increment(ref _restarts);
         Log.LogError(reason, "Actor {Actor} failed processing {MessageType}; restarting (restart #{Restarts}), the message is dropped",
@@ -131,30 +110,27 @@ internal sealed class ActorCell<TMessage> : IActorCell
             Log.LogError(ex, "Actor {Actor} failed in PreRestart; ignored", Name);
         }
         _actor = null;
-        return TryInitialize(static (actor, reason) => actor.InvokePostRestart(reason!), reason);
+        TryInitialize(static (actor, reason) => actor.InvokePostRestart(reason!), reason);
     }
 
     /// <summary>
     /// Creates (on restart) and initialises the instance. A failure here would only repeat on every retry,
-    /// so, like Akka's ActorInitializationException, it stops the actor instead of looping.
+    /// so, like Akka's ActorInitializationException, it stops the actor (what is queued is dropped) instead of looping.
     /// </summary>
-    private bool TryInitialize(Action<Actor<TMessage>, Exception?> init, Exception? reason)
+    private void TryInitialize(Action<Actor<TMessage>, Exception?> init, Exception? reason)
     {
         try
         {
             var actor = _actor ?? CreateInstance();
             init(actor, reason);
             _actor = actor;
-            return true;
         }
         catch (Exception ex)
         {
             _actor = null; // not initialised, so no PostStop
-            Stop();
-            var dropped = 0;
-            while (_mailbox.Reader.TryRead(out _)) dropped++;
-            Log.LogError(ex, "Actor {Actor} failed to initialise and is stopped; {Dropped} queued messages dropped", Name, dropped);
-            return false;
+            _stopped = true;
+            SignalSpace();
+            Log.LogError(ex, "Actor {Actor} failed to initialise and is stopped", Name);
         }
     }
 

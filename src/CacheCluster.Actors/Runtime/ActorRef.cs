@@ -1,18 +1,11 @@
-using System.Threading.Channels;
-
 namespace CacheCluster.Actors;
 
 /// <summary>Thread-safe handle for sending messages to an actor. Stays valid across restarts.</summary>
 public sealed class ActorRef<TMessage>
 {
     private readonly ActorCell<TMessage> _cell;
-    private readonly ChannelWriter<TMessage> _mailbox;
 
-    internal ActorRef(ActorCell<TMessage> cell, ChannelWriter<TMessage> mailbox)
-    {
-        _cell = cell;
-        _mailbox = mailbox;
-    }
+    internal ActorRef(ActorCell<TMessage> cell) => _cell = cell;
 
     public string Name => _cell.Name;
 
@@ -22,23 +15,21 @@ public sealed class ActorRef<TMessage>
     internal ActorCell<TMessage> Cell => _cell;
 
     /// <summary>Enqueues without waiting. False when the mailbox is full or the actor is stopped.</summary>
-    public bool TryTell(TMessage message) => _mailbox.TryWrite(message);
+    public bool TryTell(TMessage message) => _cell.Post(message);
+
+    /// <summary>
+    /// Runs the message now, on the calling thread, if the actor is idle and has nothing queued
+    /// (one actor at a time still holds: the caller takes the actor's turn). False = not run: tell it.
+    /// For the hot path (a connection executing its batch on an idle shard); the message must
+    /// not make the caller wait for anything.
+    /// </summary>
+    public bool TryRunInline(TMessage message) => _cell.TryRunInline(message);
 
     /// <summary>Enqueues, waiting for mailbox space (backpressure). Throws <see cref="ActorStoppedException"/> if stopped.</summary>
     public ValueTask TellAsync(TMessage message, CancellationToken cancellationToken = default) =>
-        _mailbox.TryWrite(message) ? ValueTask.CompletedTask : TellSlowAsync(message, cancellationToken);
-
-    private async ValueTask TellSlowAsync(TMessage message, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _mailbox.WriteAsync(message, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            throw new ActorStoppedException(Name);
-        }
-    }
+        _cell.Post(message) ? ValueTask.CompletedTask
+        : _cell.IsStopped ? ValueTask.FromException(new ActorStoppedException(Name))
+        : _cell.PostAsync(message, cancellationToken);
 
     /// <summary>
     /// Request/reply: <paramref name="createMessage"/> embeds the reply promise in a message; the actor completes it

@@ -220,7 +220,9 @@ public sealed partial class ShardRegion : IAsyncDisposable
             var route = Volatile.Read(ref _routes[shard]);
             if (route is LocalShardRoute local)
             {
-                if (!local.Actor.TryTell(work)) return SendSlowAsync(batch, i, parts, done);
+                // an idle shard runs the slice on this thread: no wake-up of a shard thread and
+                // none of ours to resume the connection (see ActorRef.TryRunInline)
+                if (!local.Actor.TryRunInline(work) && !local.Actor.TryTell(work)) return SendSlowAsync(batch, i, parts, done);
             }
             else DispatchElsewhere(work, shard, route);
         }

@@ -47,6 +47,7 @@ public static class MetricsExposition
         WriteCluster(w, node, metrics);
         WriteJournal(w, node, metrics);
         WriteProcess(w, node);
+        metrics.GcPauses.Write(w);
         return w.ToString();
     }
 

@@ -49,6 +49,7 @@ public sealed class NodeMetrics : IDisposable
         _listener.SetMeasurementEventCallback<double>(static (_, value, _, state) => ((Histogram)state!).RecordExported(value));
         _listener.SetMeasurementEventCallback<long>(static (_, value, _, state) => ((Histogram)state!).RecordExported(value));
         _listener.Start();
+        _ = GcPauses;   // GC pauses are timed from start-up on
     }
 
     /// <summary>The node's metrics (made on first use: the admin endpoint asks at start-up, before recovery).</summary>
@@ -61,6 +62,8 @@ public sealed class NodeMetrics : IDisposable
     public Histogram JournalCommitSeconds { get; } = Histogram.Seconds(CommitBounds);
     public Histogram JournalCommitEventCounts { get; } = Histogram.Counts(CommitEventBounds);
     public McErrorCounters McErrors { get; } = new();
+    /// <summary>GC pauses (process-wide: one listener shared by every node of the process).</summary>
+    public GcPauseListener GcPauses => GcPauseListener.Shared;
 
     public void Dispose() => _listener.Dispose();
 }
