@@ -12,11 +12,11 @@ public sealed class NodeJournalOptions
     public required string NodeId { get; init; }
     public Durability Durability { get; init; } = Durability.EverySec;
     /// <summary>A shard snapshots once its journal holds more than max(this, its live keys) events.</summary>
-    public int SnapshotEvents { get; init; } = 1000;
+    public int SnapshotEvents { get; init; } = 4096;
     /// <summary>everysec: how long writes gather before a commit (the most a killed process loses).</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     /// <summary>everysec: beyond this many uncommitted events, writes are acknowledged after their commit.</summary>
-    public long BacklogEvents { get; init; } = 500_000;
+    public long BacklogEvents { get; init; } = 50_000;
 }
 
 /// <summary>

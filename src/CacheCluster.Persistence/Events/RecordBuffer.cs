@@ -17,6 +17,7 @@ public sealed class RecordBuffer
     public RecordBuffer(int initialCapacity = 4096) => _bytes = ArrayPool<byte>.Shared.Rent(initialCapacity);
 
     public int Length => _length;
+    public int Capacity => _bytes.Length;
     public int Count { get; private set; }
     public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, _length);
 

@@ -9,7 +9,8 @@ namespace CacheCluster.Persistence.Events;
 /// </summary>
 public static class SnapshotEncoder
 {
-    public const int ChunkBytes = 1 << 20;
+    // below the large-object threshold, and what the shared array pool keeps per chunk stays small
+    public const int ChunkBytes = 60 * 1024;
 
     public static List<RecordBuffer> Encode(CacheStore store, long epoch)
     {

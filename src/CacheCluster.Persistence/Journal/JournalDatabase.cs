@@ -80,10 +80,11 @@ public sealed class JournalDatabase
         }.ToString();
         var c = new SqliteConnection(cs);
         c.Open();
-        // Pages are read through a memory map and cached generously: journal inserts of many
-        // shards touch index pages all over the file, and a read() per cache miss showed up as a
-        // large share of the writer's time.
-        Exec(c, "PRAGMA busy_timeout=5000; PRAGMA mmap_size=1073741824; PRAGMA cache_size=-65536;");
+        // Pages are read through a memory map: journal inserts of many shards touch index pages
+        // all over the file, and a read() per cache miss showed up as a large share of the
+        // writer's time. The page cache stays modest: at 64 MB it was ~70 B of RSS per key for
+        // 1M keys, at 8 MB the writer's CPU per event measured the same.
+        Exec(c, "PRAGMA busy_timeout=5000; PRAGMA mmap_size=1073741824; PRAGMA cache_size=-8192;");
         return c;
     }
 

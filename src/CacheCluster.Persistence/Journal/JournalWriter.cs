@@ -84,9 +84,25 @@ public sealed class JournalWriter : IDisposable
         _rollback = new RawStatement(h, "ROLLBACK");
     }
 
-    internal RecordBuffer RentBuffer() => _bufferPool.TryDequeue(out var b) ? b : new RecordBuffer(256); // most blocks hold one small event
+    // The pools keep what a steady load reuses. A burst (a bulk load can queue ~100k blocks) is
+    // not kept: measured, unbounded pools held ~80 MB per 1M keys loaded for good.
+    const int MaxPooled = 4096;
+    const int MaxPooledBufferBytes = 16 * 1024;
+    int _pooledBuffers, _pooledBlocks;
 
-    internal WriteBlock RentBlock() => _blockPool.TryDequeue(out var b) ? b : new WriteBlock();
+    internal RecordBuffer RentBuffer()
+    {
+        if (!_bufferPool.TryDequeue(out var b)) return new RecordBuffer(256); // most blocks hold one small event
+        Interlocked.Decrement(ref _pooledBuffers);
+        return b;
+    }
+
+    internal WriteBlock RentBlock()
+    {
+        if (!_blockPool.TryDequeue(out var b)) return new WriteBlock();
+        Interlocked.Decrement(ref _pooledBlocks);
+        return b;
+    }
 
     /// <summary>Queues a block (any thread; never blocks).</summary>
     internal void Enqueue(WriteBlock block)
@@ -362,12 +378,21 @@ public sealed class JournalWriter : IDisposable
     {
         if (b.Events != null)
         {
-            b.Events.Reset();
-            _bufferPool.Enqueue(b.Events);
+            if (b.Events.Capacity <= MaxPooledBufferBytes && Interlocked.Increment(ref _pooledBuffers) <= MaxPooled)
+            {
+                b.Events.Reset();
+                _bufferPool.Enqueue(b.Events);
+            }
+            else
+            {
+                if (b.Events.Capacity <= MaxPooledBufferBytes) Interlocked.Decrement(ref _pooledBuffers);
+                b.Events.Release();
+            }
         }
         if (b.Chunks != null) foreach (var c in b.Chunks) c.Release();
         b.Clear();
-        _blockPool.Enqueue(b);
+        if (Interlocked.Increment(ref _pooledBlocks) <= MaxPooled) _blockPool.Enqueue(b);
+        else Interlocked.Decrement(ref _pooledBlocks);
         Interlocked.Increment(ref _done);
     }
 
@@ -412,6 +437,11 @@ public sealed class JournalWriterOptions
     public Durability Durability = Durability.EverySec;
     /// <summary>everysec: the longest a write waits for its commit (and so the most a crash of the process can lose).</summary>
     public TimeSpan CommitInterval = TimeSpan.FromMilliseconds(100);
-    /// <summary>everysec: beyond this many uncommitted events, writes wait for their commit (back-pressure).</summary>
-    public long BacklogEvents = 500_000;
+    /// <summary>
+    /// everysec: beyond this many uncommitted events, writes wait for their commit (back-pressure).
+    /// Measured: at 500k a bulk load of 1M keys left ~110 B per key of dead event buffers in the
+    /// oldest GC generation; at 50k, ~3 MB wait at most and the writer still keeps up with
+    /// ordinary load (it commits ~300k events/s).
+    /// </summary>
+    public long BacklogEvents = 50_000;
 }

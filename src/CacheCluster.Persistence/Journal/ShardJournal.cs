@@ -13,7 +13,6 @@ namespace CacheCluster.Persistence.Journal;
 /// </summary>
 public sealed class ShardJournal : IStoreChangeSink
 {
-    const int SnapshotChunkBytes = 1 << 20;
 
     readonly JournalWriter _writer;
     readonly int _snapshotEvents;

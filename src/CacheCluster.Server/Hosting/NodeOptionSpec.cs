@@ -28,7 +28,7 @@ public sealed record NodeOptionSpec(string Name, string Help, string DefaultText
         new("max-item-size", "largest memcached item value, like memcached -I (e.g. 1m, 512k)", "1m", (v, o) => MaxItemSize(v, o)),
         new("maxmemory-policy", "allkeys-lru, volatile-lru or noeviction", "allkeys-lru", (v, o) => Policy(v, o)),
         new("durability", "when a write is stored: always (acknowledged after its commit), everysec, off", "everysec", (v, o) => DurabilityMode(v, o)),
-        new("snapshot-events", "a shard snapshots once its journal holds more than max(this, its live keys) events", "1000", (v, o) => SnapshotEvents(v, o)),
+        new("snapshot-events", "a shard snapshots once its journal holds more than max(this, its live keys) events", "4096", (v, o) => SnapshotEvents(v, o)),
         new("cluster-port", "TCP port for node links (0 = single node, no cluster)", "0", (v, o) => Port(v, p => o.ClusterPort = p)),
         new("seeds", "cluster addresses (host:port,...) to join through; empty = form a cluster alone", "", (v, o) => Seeds(v, o)),
         new("discovery", "how seeds are found: static (--seeds) or dns (--dns-name)", "static", (v, o) => DiscoveryMode(v, o)),

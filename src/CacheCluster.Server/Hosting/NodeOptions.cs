@@ -17,7 +17,7 @@ public sealed class NodeOptions
     public long MaxMemory { get; set; }
     public EvictionPolicy MaxMemoryPolicy { get; set; } = EvictionPolicy.AllKeysLru;
     public Durability Durability { get; set; } = Durability.EverySec;
-    public int SnapshotEvents { get; set; } = 1000;
+    public int SnapshotEvents { get; set; } = 4096;
 
     // ---- cluster (README of CacheCluster.Cluster)
     /// <summary>Port of the node links; 0 = no cluster (a single node, as before).</summary>
