@@ -21,3 +21,10 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$admin/readyz" >/dev/null && break; sleep 0.1; done
 echo "node pid $pid: RESP 127.0.0.1:$port, memcached 127.0.0.1:$mc" >&2
 "$tool" --resp "127.0.0.1:$port" --memcached "127.0.0.1:$mc" --pid "$pid" "$@"
+# the issue's GC target: no pause above 10 ms under the benchmark (runtime GC events, see /metrics)
+curl -sf "http://127.0.0.1:$admin/metrics" | awk '
+  /^cachecluster_gc_pause_max_seconds / { max = $2 * 1000 }
+  /^cachecluster_gc_pause_seconds_count / { n = $2 }
+  /^cachecluster_gc_pause_seconds_sum / { sum = $2 * 1000 }
+  /^cachecluster_gc_pause_seconds_bucket\{le="0.01"\}/ { under10 = $2 }
+  END { if (n > 0) printf "GC pauses=%d mean=%.2fms max=%.2fms over10ms=%d\n", n, sum / n, max, n - under10 }'

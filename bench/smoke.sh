@@ -19,7 +19,7 @@ failed=0 start=$SECONDS
 # check <timeout s> <result-line regex> <script> <args...>
 check() {
   local limit=$1 pattern=$2 script=$3; shift 3
-  local name="$script $*" log="$logs/$script-$1.log" t0=$SECONDS rc
+  local name="$script $*" log="$logs/$script-${1:-}.log" t0=$SECONDS rc
   timeout -k 15 "$limit" "$bench/$script" "$@" --smoke >"$log" 2>&1
   rc=$?
   if ((rc == 0)) && grep -Eq "$pattern" "$log"; then
@@ -43,6 +43,8 @@ check 120 '^RATIOS ' workloads.py cluster
 check 150 'edge/owner = ' cluster.py hop
 if /usr/bin/python3 -c 'import redis' 2>/dev/null; then check 180 '^HANDOFF ' cluster.py handoff
 else skip "cluster.py handoff" "python3 module redis (redis-py) not installed"; fi
+
+check 120 '^RATIOS ' memory.py
 
 echo "smoke: $( ((failed)) && echo FAILED || echo passed ) in $((SECONDS - start)) s"
 exit $failed

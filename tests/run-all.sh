@@ -17,6 +17,7 @@ ruby -e 'require "dalli"' >/dev/null 2>&1 || need_pkgs+=(ruby-dalli)
 /usr/bin/python3 -c 'import pymemcache' >/dev/null 2>&1 || need_pkgs+=(python3-pymemcache)
 /usr/bin/python3 -c 'import memcache' >/dev/null 2>&1 || need_pkgs+=(python3-memcache)
 command -v sqlite3 >/dev/null 2>&1 || need_pkgs+=(sqlite3)
+command -v cc >/dev/null 2>&1 || need_pkgs+=(gcc)                                      # bench/mixgen.c (bench smoke test)
 command -v yamllint >/dev/null 2>&1 || need_pkgs+=(yamllint)                           # k8s/ validation
 { command -v node && command -v npm; } >/dev/null 2>&1 || need_pkgs+=(nodejs npm)       # k8s/ validation
 if ((${#need_pkgs[@]})); then

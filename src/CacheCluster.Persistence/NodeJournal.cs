@@ -16,7 +16,7 @@ public sealed class NodeJournalOptions
     /// <summary>everysec: how long writes gather before a commit (the most a killed process loses).</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     /// <summary>everysec: beyond this many uncommitted events, writes are acknowledged after their commit.</summary>
-    public long BacklogEvents { get; init; } = 50_000;
+    public long BacklogEvents { get; init; } = 500_000;
 }
 
 /// <summary>

@@ -42,6 +42,7 @@ public sealed class ShardActor(int shardId, CommandExecutor executor, ShardJourn
                 break;
             case ExpireTick:
                 if (!_sealed) _executor.Store.ActiveExpireCycle();
+                if (journal is { NeedsSubmit: true }) journal.Submit();   // what waited to be coalesced goes out
                 break;
             case ReloadFromJournal:
                 if (reload != null) _executor = reload();
@@ -129,8 +130,14 @@ public sealed class ShardActor(int shardId, CommandExecutor executor, ShardJourn
         _executor.Store.Clear();   // not recorded: the journal no longer listens
     }
 
-    /// <summary>One block per run of messages: fewer, larger journal writes under load.</summary>
+    /// <summary>At most one block per run of messages, coalesced over a few ms: fewer, larger journal writes under load.</summary>
     protected override void AfterBurst()
+    {
+        if (journal != null && journal.SubmitDue()) journal.Submit();
+    }
+
+    /// <summary>A stopping shard hands over what it recorded last.</summary>
+    protected override void PostStop()
     {
         if (journal is { NeedsSubmit: true }) journal.Submit();
     }

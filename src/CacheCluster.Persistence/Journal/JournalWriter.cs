@@ -86,7 +86,7 @@ public sealed class JournalWriter : IDisposable
 
     // The pools keep what a steady load reuses. A burst (a bulk load can queue ~100k blocks) is
     // not kept: measured, unbounded pools held ~80 MB per 1M keys loaded for good.
-    const int MaxPooled = 4096;
+    const int MaxPooled = 1 << 16;
     const int MaxPooledBufferBytes = 16 * 1024;
     int _pooledBuffers, _pooledBlocks;
 
@@ -443,5 +443,5 @@ public sealed class JournalWriterOptions
     /// oldest GC generation; at 50k, ~3 MB wait at most and the writer still keeps up with
     /// ordinary load (it commits ~300k events/s).
     /// </summary>
-    public long BacklogEvents = 50_000;
+    public long BacklogEvents = 500_000;
 }

@@ -40,6 +40,7 @@ public static class NodeHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ClusterEnabled ? 120 : 30));
 
         var address = ResolveBind(options.Bind);
+        if (IoThreading.Inline) builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Listen(address, options.RespPort, l => l.UseConnectionHandler<RespConnectionHandler>());
