@@ -29,6 +29,7 @@ public static class NodeHost
     /// <summary>Runs the node until it is stopped; returns the process exit code.</summary>
     public static async Task<int> RunAsync(NodeOptions options)
     {
+        IoThreading.ConfigureBeforeFirstSocket(options.ClusterEnabled);
         // The journal is opened (and checked) before anything listens; its logger has the host's format.
         using var journalLoggers = LoggerFactory.Create(ConfigureLogging);
         var journal = DataDirectory.Open(options, journalLoggers.CreateLogger("CacheCluster.Journal"));
