@@ -1,5 +1,5 @@
 """Shared bits of the bench scripts: where the Release server is, free ports, process CPU time."""
-import os, socket, subprocess
+import os, time, urllib.request, socket, subprocess
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # CACHECLUSTER_DLL: run a server built elsewhere (e.g. a worktree), so a rebuild of this checkout's
@@ -32,3 +32,17 @@ def cpu_seconds_all(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_ready(admin, proc, log_name, timeout=120):
+    """Waits until the node's /readyz answers 200; RuntimeError if the process exits or time runs out."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{admin}/readyz", timeout=1) as r:
+                if r.status == 200: return
+        except Exception:
+            pass
+        if proc.poll() is not None: raise RuntimeError(f"node exited, see {log_name}")
+        time.sleep(0.05)
+    raise RuntimeError(f"node not ready after {timeout} s")

@@ -28,7 +28,7 @@ does not build it). `--smoke` = 50k keys.
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import DLL, free_port  # noqa: E402
+from benchlib import DLL, free_port, wait_ready  # noqa: E402
 
 
 def status_kb(pid, field):
@@ -171,16 +171,7 @@ class Server:
 
 
 def node_ready(srv, timeout=120):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{srv.admin}/readyz", timeout=1) as r:
-                if r.status == 200: return
-        except Exception:
-            pass
-        if srv.proc.poll() is not None: raise RuntimeError(f"node exited, see {srv.log.name}")
-        time.sleep(0.05)
-    raise RuntimeError("node not ready")
+    wait_ready(srv.admin, srv.proc, srv.log.name, timeout)
 
 
 def start_node(dll, work, name):

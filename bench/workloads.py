@@ -45,7 +45,7 @@ import argparse, csv, ctypes, datetime, json, os, re, resource, shutil, signal, 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no bench/__pycache__ from importing benchlib and cluster
 sys.path.insert(0, HERE)
-from benchlib import DLL, cpu_seconds_all, ensure_built, free_port  # noqa: E402
+from benchlib import DLL, cpu_seconds_all, ensure_built, free_port, wait_ready  # noqa: E402
 
 CLIENTS = 50
 STARTED = []     # every server process we started: stopped in main()'s finally, whatever happens
@@ -81,16 +81,10 @@ class CacheNode(Server):
                                       "--memcached-port", str(self.mc), "--data-dir", data],
                                      stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         STARTED.append(self)
-        t = time.time()
-        while time.time() - t < 120:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.admin}/readyz", timeout=1) as r:
-                    if r.status == 200: return
-            except Exception:
-                pass
-            if self.proc.poll() is not None: raise SystemExit(f"node exited: see {self.log.name}")
-            time.sleep(0.05)
-        raise SystemExit("node not ready after 120 s")
+        try:
+            wait_ready(self.admin, self.proc, self.log.name)
+        except RuntimeError as e:
+            raise SystemExit(str(e))
 
 
 def wait_port(port, proc, what):
