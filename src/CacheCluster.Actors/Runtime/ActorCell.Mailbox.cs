@@ -48,20 +48,14 @@ internal sealed partial class ActorCell<TMessage> : IThreadPoolWorkItem
     {
         if (Volatile.Read(ref _count) != 0 || _stopped) return false;
         if (Interlocked.CompareExchange(ref _status, Busy, Idle) != Idle) return false;
-        if (_actor != null)
+        bool ran = _actor != null;      // null: failed to initialise, stopping
+        if (ran)
         {
             Invoke(message);
             AfterBurst();
         }
-        else return ReleaseAndRefuse();
         Release();
-        return true;
-    }
-
-    bool ReleaseAndRefuse()
-    {
-        Release();
-        return false;
+        return ran;
     }
 
     /// <summary>Waits for room, then posts; throws <see cref="ActorStoppedException"/> once the actor stops.</summary>
